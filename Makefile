@@ -1,0 +1,86 @@
+# qemu-fast: out-of-tree build of a patched QEMU 10.0.
+#
+# 'make boot' and 'make check' do all the set-up on a fresh Debian 12
+# machine; 'make help' lists the targets.
+
+B := $(CURDIR)/build
+SRC := $(B)/src/qemu
+IMAGE ?= linux-i386
+
+-include config.mk
+
+.PHONY: all help deps qemu boot check check-unit images image \
+        patches-check clean distclean
+.DELETE_ON_ERROR:
+
+all: qemu
+
+help:
+	@echo 'make            build build/qemu-fast and build/qemu-i386'
+	@echo 'make boot       build everything and boot the guest (IMAGE=$(IMAGE))'
+	@echo 'make check      build everything and run every test'
+	@echo 'make images     build the guest images'
+	@echo 'make patches-check  check the quilt series on a pristine tree'
+	@echo 'make deps       install the Debian packages (root)'
+	@echo 'make clean      remove the QEMU build, keep sources and downloads'
+	@echo 'make distclean  remove build/ and config.mk'
+
+# --- set-up ----------------------------------------------------------------
+
+deps $(B)/.deps-installed: scripts/install-deps
+	scripts/install-deps
+	@mkdir -p $(B) && touch $(B)/.deps-installed
+
+# A fresh clone has no config.mk: install what is missing, then configure
+# with the defaults (or with the options given last time).
+config.mk: configure | $(B)/.deps-installed
+	./configure $(CONFIGURE_ARGS)
+
+# --- upstream tree, series and QEMU build ---------------------------------
+
+# The tree is fetched again only when the chosen upstream changes.
+UPSTREAM_ID = $(UPSTREAM) $(shell sed -n 's/^UPSTREAM_SHA256=//p' scripts/upstream.conf)
+
+qemu: config.mk
+	@if [ "$$(cat $(B)/src/.upstream-id 2>/dev/null)" != "$(UPSTREAM_ID)" ] || \
+	    [ ! -f $(SRC)/VERSION ]; then \
+	    scripts/fetch-upstream --upstream=$(UPSTREAM) && \
+	    echo "$(UPSTREAM_ID)" >$(B)/src/.upstream-id; \
+	fi
+	scripts/apply-series
+	scripts/build-qemu --src=$(SRC) --out=$(B)/qemu \
+	    --target-list=$(TARGET_LIST) --cc=$(QEMU_CC) \
+	    $(if $(filter 1,$(ENABLE_DEBUG)),--debug) \
+	    $(if $(EXTRA_CFLAGS),--extra-cflags="$(EXTRA_CFLAGS)") \
+	    $(if $(MESON_PYTHONPATH),--meson-path=$(MESON_PYTHONPATH))
+	@if [ -x $(B)/qemu/qemu-system-i386 ]; then \
+	    ln -sfn qemu/qemu-system-i386 $(B)/qemu-fast; fi
+	@if [ -x $(B)/qemu/qemu-i386 ]; then \
+	    ln -sfn qemu/qemu-i386 $(B)/qemu-i386; fi
+	@echo "make: built $$(ls $(B)/qemu-fast $(B)/qemu-i386 2>/dev/null | tr '\n' ' ')"
+
+# --- guest images ----------------------------------------------------------
+
+image: config.mk
+	scripts/mkimage $(IMAGE)
+
+images: image
+
+boot: qemu image
+	scripts/boot-guest --image=$(IMAGE) $(if $(DISPLAY),--display)
+
+# --- tests -----------------------------------------------------------------
+
+patches-check: config.mk
+	scripts/patches-check --upstream=$(UPSTREAM)
+
+check: qemu image
+	tests/run-tests --upstream=$(UPSTREAM)
+
+# --- cleaning --------------------------------------------------------------
+
+clean:
+	rm -rf $(B)/qemu $(B)/qemu-fast $(B)/qemu-i386 $(B)/tests $(B)/images
+
+distclean:
+	rm -rf $(B) config.mk
