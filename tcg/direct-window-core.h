@@ -1,0 +1,301 @@
+/*
+ * qemu-fast direct windows: QEMU-independent bookkeeping core
+ *
+ * Guest virtual memory of every (vCPU, MMU index) pair is mapped into its
+ * own 4 GiB "window" of host address space; generated code reaches it with
+ * one gs: addr32 access.  This file holds everything about those windows
+ * that does not need QEMU: layout arithmetic, reservation and unmapping,
+ * accounting of host mappings against vm.max_map_count, batching of
+ * neighbouring guest PTEs into one mmap each, and the protection decision.
+ * A thin glue file in QEMU feeds it decoded page-table entries and memory
+ * region facts.
+ *
+ * Only libc/POSIX headers are used, so unit tests build without QEMU.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef DIRECT_WINDOW_CORE_H
+#define DIRECT_WINDOW_CORE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Guest and host page size: 4 KiB on i386 guests and x86-64 Linux hosts. */
+#define DW_PAGE_BITS        12
+#define DW_PAGE_SIZE        (1ULL << DW_PAGE_BITS)
+
+/* Every window covers the whole 32-bit guest virtual space. */
+#define DW_WINDOW_BITS      32
+#define DW_WINDOW_SIZE      (1ULL << DW_WINDOW_BITS)
+
+/*
+ * Smallest guard we accept after each window.  An access that starts at
+ * guest vaddr 0xFFFFFFFF and is N bytes wide touches window + 4 GiB + N - 1
+ * (addr32 wraps the address, not the access), so the guard must be wider
+ * than the widest single access (xsave areas are a few KiB).
+ */
+#define DW_GUARD_MIN        (64 * 1024ULL)
+
+/*
+ * Upper bound on the whole reservation.  x86-64 Linux user space is
+ * 128 TiB; we refuse to take more than half of it.
+ */
+#define DW_MAX_RESERVE      (1ULL << 46)
+
+/* Windows per vCPU: one per MMU index used by i386 32-bit system code. */
+#define DW_NB_SLOTS         3
+
+/* MMU indexes are small; a table covers every index QEMU i386 defines. */
+#define DW_NB_MMU_IDX       8
+
+/* vm.max_map_count when /proc cannot tell (the Linux default). */
+#define DW_DEFAULT_MAX_MAP_COUNT    65530
+
+/*
+ * Mappings kept back for QEMU itself: shared libraries, thread stacks,
+ * RAM blocks, the code buffer, glib and SDL all need VMAs too.
+ */
+#define DW_MAP_COUNT_MARGIN         8192
+
+/*
+ * Worst-case number of new VMAs from one mmap, mprotect or PROT_NONE
+ * remap of a range strictly inside an existing VMA: that VMA is split in
+ * three (left part, the range, right part), i.e. two more than before.
+ */
+#define DW_VMA_SPLIT_COST           2
+
+/* ------------------------------------------------------------------ */
+/* 1. Layout of the reservation                                       */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The reservation is n_vcpus "blocks", one per vCPU; a block holds
+ * DW_NB_SLOTS windows.  Window and block strides are powers of two so
+ * that going from a host address back to (vCPU, slot, vaddr) is shifts
+ * and masks only.  Everything past a window's guard, up to the next
+ * window, is padding: reserved but unreachable from guest code.
+ */
+struct dw_layout {
+    unsigned n_vcpus;
+    unsigned window_shift;      /* log2(window_stride) */
+    unsigned block_shift;       /* log2(block_stride) */
+    uint64_t guard_size;        /* page-rounded guard after each window */
+    uint64_t window_stride;     /* distance between windows of a block */
+    uint64_t block_stride;      /* distance between vCPU blocks */
+    uint64_t total_size;        /* bytes to reserve */
+};
+
+/*
+ * Compute the layout for @n_vcpus vCPUs with at least @guard_min bytes
+ * of guard after each window (0 means DW_GUARD_MIN).  @host_page_size
+ * must be DW_PAGE_SIZE.  Returns 0, or -EINVAL / -ENOMEM (too big).
+ */
+int dw_layout_init(struct dw_layout *l, unsigned n_vcpus,
+                   uint64_t guard_min, size_t host_page_size);
+
+/* Slot of an MMU index, or -1 if that index is not served by a window. */
+int dw_mmu_idx_to_slot(unsigned mmu_idx);
+
+/* MMU index served by @slot (slot < DW_NB_SLOTS). */
+unsigned dw_slot_to_mmu_idx(unsigned slot);
+
+/* Host address of the block of @vcpu. */
+uintptr_t dw_block_base(const struct dw_layout *l, uintptr_t base,
+                        unsigned vcpu);
+
+/* Host address of guest vaddr 0 in window (@vcpu, @slot). */
+uintptr_t dw_window_base(const struct dw_layout *l, uintptr_t base,
+                         unsigned vcpu, unsigned slot);
+
+/* Host address of guest @vaddr in window (@vcpu, @slot). */
+uintptr_t dw_host_addr(const struct dw_layout *l, uintptr_t base,
+                       unsigned vcpu, unsigned slot, uint32_t vaddr);
+
+/*
+ * Map a (faulting) host address back to its window.  Returns true if
+ * @host lies in a window or in its guard and fills @vcpu, @slot, @vaddr
+ * and @in_guard; for a guard address @vaddr is the wrapped guest address
+ * (host - window base - 4 GiB), which is where the access continues on
+ * the guest side.  Returns false for anything else (below or above the
+ * reservation, or padding), leaving the outputs untouched: such a fault
+ * is not the guest's and must go to the previous handler.
+ */
+bool dw_classify_addr(const struct dw_layout *l, uintptr_t base,
+                      uintptr_t host, unsigned *vcpu, unsigned *slot,
+                      uint32_t *vaddr, bool *in_guard);
+
+/* ------------------------------------------------------------------ */
+/* Reservation and mapping primitives (mmap; return 0 or -errno)      */
+/* ------------------------------------------------------------------ */
+
+/* Reserve @size bytes PROT_NONE, MAP_NORESERVE anywhere; *out = base. */
+int dw_reserve(size_t size, void **out);
+
+/* Give the whole reservation back (teardown only). */
+int dw_release(void *base, size_t size);
+
+/*
+ * Make [addr, addr + len) PROT_NONE again by mapping fresh reserved
+ * memory over it.  Never munmap inside the reservation: another thread's
+ * mmap could land in the hole and become reachable from guest code.
+ */
+int dw_unmap_range(void *addr, size_t len);
+
+/* mmap(MAP_SHARED | MAP_FIXED) @len bytes of @fd at @offset onto @addr. */
+int dw_map_range(void *addr, size_t len, int prot, int fd, uint64_t offset);
+
+/* mprotect @len bytes at @addr (e.g. downgrade to read-only). */
+int dw_protect_range(void *addr, size_t len, int prot);
+
+/* ------------------------------------------------------------------ */
+/* 2. Mapping accounting                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Estimated VMAs per window and in total.  The estimate is an upper
+ * bound (each operation is charged DW_VMA_SPLIT_COST although the kernel
+ * often merges neighbours) and only a window reset brings it down.
+ *
+ * Counters are C11 atomics, not a mutex: they are updated from the
+ * SIGSEGV handler on vCPU threads (where taking a mutex is not
+ * async-signal-safe and could deadlock against the interrupted thread)
+ * and from TLB flushes and dirty-tracking resets on other threads.
+ */
+struct dw_acct {
+    unsigned n_windows;
+    int64_t max_mappings;
+    _Atomic int64_t total;
+    _Atomic int64_t *per_window;
+};
+
+/* vm.max_map_count from @path, or DW_DEFAULT_MAX_MAP_COUNT on error. */
+uint64_t dw_read_max_map_count_from(const char *path);
+
+/* vm.max_map_count from /proc/sys/vm/max_map_count, with the fallback. */
+uint64_t dw_read_max_map_count(void);
+
+/* Cap on window mappings given the system's vm.max_map_count. */
+uint64_t dw_mapping_cap(uint64_t max_map_count);
+
+/* Set up counters for @n_windows windows.  Returns 0 or -errno. */
+int dw_acct_init(struct dw_acct *a, unsigned n_windows,
+                 uint64_t max_mappings);
+void dw_acct_destroy(struct dw_acct *a);
+
+/* Window number used by the accounting for (@vcpu, @slot). */
+unsigned dw_window_index(unsigned vcpu, unsigned slot);
+
+/*
+ * Record @n_ops map/unmap/mprotect operations on window @win (an index
+ * from dw_window_index(), below n_windows), each of which may add
+ * DW_VMA_SPLIT_COST VMAs.  Returns true when the cap is reached: the
+ * caller must then reset a window (see dw_acct_victim()).
+ * The cap keeps DW_MAP_COUNT_MARGIN spare, so going past it by the few
+ * operations in flight on other threads is harmless.
+ */
+bool dw_acct_note_ops(struct dw_acct *a, unsigned win, unsigned n_ops);
+
+/* Record that a run of @n_pages pages was mapped with one mmap. */
+bool dw_acct_note_run(struct dw_acct *a, unsigned win, uint32_t n_pages);
+
+/* Record that window @win was reset (wholly remapped PROT_NONE). */
+void dw_acct_note_reset(struct dw_acct *a, unsigned win);
+
+/* The window holding the most mappings: the best one to reset. */
+unsigned dw_acct_victim(struct dw_acct *a);
+
+int64_t dw_acct_window(struct dw_acct *a, unsigned win);
+int64_t dw_acct_total(struct dw_acct *a);
+
+/* ------------------------------------------------------------------ */
+/* 4. Protection decision                                             */
+/* ------------------------------------------------------------------ */
+
+enum dw_prot {
+    DW_PROT_NONE,           /* not mappable: every access takes slow path */
+    DW_PROT_READ,           /* reads direct, writes fault */
+    DW_PROT_RW,             /* reads and writes direct */
+};
+
+/*
+ * What is known about one guest page, as decoded by the glue from the
+ * guest page tables (PTE part, flags combined over all levels as the
+ * CPU does: U and W are the AND of every level, A and D are the leaf's)
+ * and from the memory map (host part).
+ */
+struct dw_page {
+    /* Guest PTE */
+    bool present;
+    bool writable;
+    bool user;
+    bool accessed;
+    bool dirty;
+    /* Host memory behind the guest-physical page */
+    bool is_ram;            /* RAM or ROM backed by @fd, not MMIO */
+    bool readonly;          /* ROM or read-only RAM: writes are slow */
+    bool dirty_all;         /* dirty for every dirty-log client */
+    bool is_code;           /* holds translated code */
+    bool force_slow;        /* watchpoint or other reason to trap all */
+    int fd;                 /* file behind the RAM block, -1 if none */
+    uint64_t offset;        /* page-aligned offset of the page in @fd */
+};
+
+/* Privilege context of a window, fixed by its MMU index plus CR0.WP. */
+struct dw_access {
+    bool user;              /* CPL 3 accesses */
+    bool smap;              /* supervisor with SMAP in force */
+    bool wp;                /* CR0.WP: supervisor honours read-only */
+};
+
+/* Access context of @slot with the guest's CR0.WP = @cr0_wp. */
+struct dw_access dw_access_for_slot(unsigned slot, bool cr0_wp);
+
+/* How page @pg may be mapped in a window with context @acc. */
+enum dw_prot dw_page_prot(const struct dw_page *pg,
+                          const struct dw_access *acc);
+
+/* PROT_* flags for mmap/mprotect. */
+int dw_prot_to_mmap(enum dw_prot prot);
+
+/* ------------------------------------------------------------------ */
+/* 3. Run batching                                                    */
+/* ------------------------------------------------------------------ */
+
+/* @n_pages pages from @vaddr mapped by one mmap of @fd at @offset. */
+struct dw_run {
+    uint32_t vaddr;
+    uint32_t n_pages;
+    int fd;
+    uint64_t offset;
+    enum dw_prot prot;
+};
+
+/*
+ * Split @n consecutive guest pages, the first at @vaddr (which must be
+ * page-aligned, else no run is returned), into maximal runs that one
+ * mmap each can map: consecutive vaddrs, same file, contiguous offsets
+ * and the same protection.  Non-mappable pages end a run and are
+ * skipped.  Pages past 0xFFFFF000 are ignored (the guest space ends
+ * there; the guard must stay unmapped).  At most @max_runs runs are
+ * written; the rest is left for later faults.
+ * Returns the number of runs written.
+ */
+size_t dw_batch_runs(const struct dw_page *pages, size_t n, uint32_t vaddr,
+                     const struct dw_access *acc,
+                     struct dw_run *runs, size_t max_runs);
+
+/*
+ * Map @run in window (@vcpu, @slot).  Refuses (-EINVAL) anything that
+ * would reach past the 4 GiB window into the guard.
+ */
+int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
+               unsigned slot, const struct dw_run *run);
+
+/* Remap the whole window (@vcpu, @slot) PROT_NONE. */
+int dw_reset_window(const struct dw_layout *l, uintptr_t base,
+                    unsigned vcpu, unsigned slot);
+
+#endif /* DIRECT_WINDOW_CORE_H */
