@@ -1,0 +1,66 @@
+/*
+ * Helpers shared by the qemu-fast guest test programs.
+ *
+ * Every program prints only deterministic text on stdout (no times, pids
+ * or addresses), so that its output can be compared byte for byte between
+ * user-mode qemu-i386 and a run inside the Linux guest.
+ */
+#ifndef QFTEST_H
+#define QFTEST_H
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int qf_failures;
+
+/* FNV-1a, 32 bit */
+static inline uint32_t qf_hash(uint32_t h, const void *buf, size_t len)
+{
+    const uint8_t *p = buf;
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static inline uint32_t qf_hash_u32(uint32_t h, uint32_t v)
+{
+    return qf_hash(h, &v, sizeof(v));
+}
+
+#define QF_HASH_INIT 2166136261u
+
+/* Report a failed check on stdout (stderr would reorder the output). */
+static inline void qf_fail(const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("FAIL: ");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    printf("\n");
+    qf_failures++;
+}
+
+#define QF_CHECK(cond, ...) do {    \
+        if (!(cond)) {              \
+            qf_fail(__VA_ARGS__);   \
+        }                           \
+    } while (0)
+
+/* Print the final line and return the exit status for main(). */
+static inline int qf_finish(const char *name, uint32_t checksum)
+{
+    printf("%s: checksum %08x, %s\n", name, checksum,
+           qf_failures ? "FAILED" : "ok");
+    fflush(stdout);
+    return qf_failures ? 1 : 0;
+}
+
+#endif /* QFTEST_H */
