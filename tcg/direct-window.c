@@ -1,0 +1,616 @@
+/*
+ * qemu-fast: guest memory in GS-based host windows (QEMU glue)
+ *
+ * Every (vCPU, MMU index) pair owns a 4 GiB window of host address space,
+ * reserved PROT_NONE at start-up.  A direct TB reaches guest memory with
+ * gs: addr32 accesses, GS base = the window of its MMU index.  A miss is
+ * a SIGSEGV: the normal softmmu fill walks the guest page tables, RAM is
+ * mapped from its RAM block's file descriptor and the access retries;
+ * a guest fault is raised from the faulting instruction; anything that
+ * cannot be direct is re-executed on the softmmu path.  The arithmetic
+ * and the mmap calls live in direct-window-core.c, which needs no QEMU.
+ *
+ * Locking: a window's bookkeeping (which pages are mapped, which are
+ * writable) is changed under the vCPU's TLB lock, like the softmmu TLB,
+ * because dirty-bit resets come from other threads.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "hw/core/cpu.h"
+#include "exec/exec-all.h"
+#include "exec/cpu-common.h"
+#include "exec/ramblock.h"
+#include "exec/ram_addr.h"
+#include "exec/memory.h"
+#include "tcg/tcg.h"
+#include "accel/tcg/internal-common.h"
+#include "accel/tcg/tb-internal.h"
+#include "tcg/direct-window.h"
+#include "tcg/direct-window-core.h"
+
+/* Only x86-64 Linux hosts have what the fast mode needs. */
+#if defined(__x86_64__) && defined(__linux__)
+#define DW_HOST_SUPPORTED 1
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <asm/prctl.h>
+#include <ucontext.h>
+#else
+#define DW_HOST_SUPPORTED 0
+#endif
+
+#define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
+
+/* Above this many pages a range flush resets the whole window. */
+#define DW_RANGE_FLUSH_MAX  512
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+/* Why an access left the direct path; indexes dw_stats.slow[]. */
+enum {
+    DW_SLOW_MMIO,
+    DW_SLOW_NOTDIRTY,       /* code page or dirty logging */
+    DW_SLOW_ROM,
+    DW_SLOW_WATCH,
+    DW_SLOW_WRAP,           /* access straddling 4 GiB, into the guard */
+    DW_SLOW_NOFD,           /* RAM without a file descriptor */
+    DW_SLOW_OTHER,
+    DW_SLOW__MAX
+};
+
+static const char *const dw_slow_names[DW_SLOW__MAX] = {
+    "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "other",
+};
+
+typedef struct DWCpu {
+    uintptr_t gs[DW_NB_SLOTS];          /* window bases */
+    unsigned long *mapped[DW_NB_SLOTS]; /* guest pages mapped */
+    uint32_t n_mapped[DW_NB_SLOTS];
+    GHashTable *writable[DW_NB_SLOTS];  /* vpage -> host page of RW pages */
+} DWCpu;
+
+static struct {
+    uint64_t faults;
+    uint64_t pages_mapped;
+    uint64_t guest_faults;
+    uint64_t resets;
+    uint64_t page_unmaps;
+    uint64_t downgrades;
+    uint64_t gs_switches;
+    uint64_t slow[DW_SLOW__MAX];
+} dw_stats;
+
+bool dw_enabled;
+static TCGFastMode dw_mode;
+static struct dw_layout dw_layout;
+static uintptr_t dw_base;
+static DWCpu *dw_cpus;
+static unsigned dw_n_cpus;
+static bool dw_have_fsgsbase;
+static uint64_t dw_max_pages;
+static uint64_t dw_total_pages;
+static struct sigaction dw_prev_segv;
+
+/* GS base as this thread last set it, and as it was outside cpu_exec. */
+static __thread uintptr_t dw_thread_gs;
+static __thread uintptr_t dw_thread_saved_gs;
+static __thread bool dw_thread_ready;
+
+static const char *const dw_mode_names[] = {
+    [TCG_FAST_OFF] = "off",
+    [TCG_FAST_SEG] = "seg",
+    [TCG_FAST_AUTO] = "auto",
+    [TCG_FAST_CLASSIC] = "classic",
+};
+
+bool dw_parse_mode(const char *str, TCGFastMode *mode, Error **errp)
+{
+    for (int i = 0; i < ARRAY_SIZE(dw_mode_names); i++) {
+        if (strcmp(str, dw_mode_names[i]) == 0) {
+            *mode = i;
+            return true;
+        }
+    }
+    error_setg(errp, "invalid value '%s' for fast (expected off, seg, "
+               "auto or classic)", str);
+    return false;
+}
+
+const char *dw_mode_name(TCGFastMode mode)
+{
+    return dw_mode_names[mode];
+}
+
+/* ------------------------------------------------------------------ */
+/* GS base                                                             */
+/* ------------------------------------------------------------------ */
+
+static void dw_write_gs(uintptr_t value)
+{
+#if DW_HOST_SUPPORTED
+    if (dw_have_fsgsbase) {
+        asm volatile("wrgsbase %0" : : "r"(value) : "memory");
+    } else {
+        /* No user FSGSBASE: a syscall, so only when the value changes. */
+        syscall(SYS_arch_prctl, ARCH_SET_GS, value);
+    }
+#endif
+    dw_thread_gs = value;
+    qatomic_inc(&dw_stats.gs_switches);
+}
+
+static inline void dw_set_gs(uintptr_t value)
+{
+    if (value != dw_thread_gs) {
+        dw_write_gs(value);
+    }
+}
+
+void dw_cpu_exec_enter(CPUState *cpu)
+{
+    if (!dw_enabled || dw_thread_ready) {
+        return;
+    }
+    unsigned long gs = 0;
+
+#if DW_HOST_SUPPORTED
+    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+#endif
+    dw_thread_saved_gs = dw_thread_gs = gs;
+    dw_thread_ready = true;
+}
+
+void dw_cpu_exec_exit(CPUState *cpu)
+{
+    if (dw_enabled && dw_thread_ready) {
+        dw_set_gs(dw_thread_saved_gs);
+    }
+}
+
+void dw_enter_tb(CPUState *cpu, uint8_t slot1)
+{
+    if (slot1) {
+        dw_set_gs(dw_cpus[cpu->cpu_index].gs[slot1 - 1]);
+    }
+}
+
+int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags)
+{
+    int mmu_idx;
+
+    if (!dw_enabled || (cflags & CF_NO_DIRECT)) {
+        return -1;
+    }
+    mmu_idx = cpu_mmu_index(cpu, false);
+    return dw_mmu_idx_to_slot(mmu_idx) < 0 ? -1 : mmu_idx;
+}
+
+uint8_t dw_tb_slot(int mmu_idx)
+{
+    return mmu_idx < 0 ? 0 : dw_mmu_idx_to_slot(mmu_idx) + 1;
+}
+
+/* ------------------------------------------------------------------ */
+/* Window bookkeeping (TLB lock held)                                  */
+/* ------------------------------------------------------------------ */
+
+static void dw_forget_all(DWCpu *c, unsigned slot)
+{
+    bitmap_zero(c->mapped[slot], DW_GUEST_PAGES);
+    qatomic_sub(&dw_total_pages, c->n_mapped[slot]);
+    c->n_mapped[slot] = 0;
+    g_hash_table_remove_all(c->writable[slot]);
+}
+
+static void dw_reset_slot(CPUState *cpu, unsigned slot)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    if (c->n_mapped[slot] == 0) {
+        return;
+    }
+    dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, slot);
+    dw_forget_all(c, slot);
+    qatomic_inc(&dw_stats.resets);
+}
+
+void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
+{
+    int slot = dw_mmu_idx_to_slot(mmu_idx);
+
+    if (dw_enabled && slot >= 0) {
+        dw_reset_slot(cpu, slot);
+    }
+}
+
+/* Unmap [first, first + n) of one window: one mmap per mapped run. */
+static void dw_unmap_pages(CPUState *cpu, unsigned slot,
+                           uint32_t first, uint32_t n)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint32_t end = first + n, run = 0, start = 0;
+
+    for (uint32_t p = first; p <= end; p++) {
+        bool hit = p < end && test_bit(p, c->mapped[slot]);
+
+        if (hit) {
+            if (!run) {
+                start = p;
+            }
+            run++;
+            clear_bit(p, c->mapped[slot]);
+            g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(p));
+            continue;
+        }
+        if (run) {
+            dw_unmap_range((void *)(c->gs[slot] +
+                                    ((uintptr_t)start << TARGET_PAGE_BITS)),
+                           (size_t)run << TARGET_PAGE_BITS);
+            c->n_mapped[slot] -= run;
+            qatomic_sub(&dw_total_pages, run);
+            qatomic_add(&dw_stats.page_unmaps, run);
+            run = 0;
+        }
+    }
+}
+
+void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
+{
+    int slot = dw_mmu_idx_to_slot(mmu_idx);
+    uint64_t first, last;
+
+    if (!dw_enabled || slot < 0 || len == 0 ||
+        dw_cpus[cpu->cpu_index].n_mapped[slot] == 0) {
+        return;
+    }
+    first = (addr & 0xffffffffu) >> TARGET_PAGE_BITS;
+    last = ((addr + len - 1) & 0xffffffffu) >> TARGET_PAGE_BITS;
+    if (len > (vaddr)DW_RANGE_FLUSH_MAX << TARGET_PAGE_BITS || last < first) {
+        dw_reset_slot(cpu, slot);
+        return;
+    }
+    dw_unmap_pages(cpu, slot, first, last - first + 1);
+}
+
+void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
+{
+    DWCpu *c;
+
+    if (!dw_enabled) {
+        return;
+    }
+    c = &dw_cpus[cpu->cpu_index];
+    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+        GHashTableIter it;
+        gpointer key, value;
+
+        g_hash_table_iter_init(&it, c->writable[slot]);
+        while (g_hash_table_iter_next(&it, &key, &value)) {
+            uintptr_t host = (uintptr_t)value;
+            uintptr_t page = GPOINTER_TO_UINT(key);
+
+            if (host - start < len) {
+                dw_protect_range((void *)(c->gs[slot] +
+                                          (page << TARGET_PAGE_BITS)),
+                                 TARGET_PAGE_SIZE, PROT_READ);
+                g_hash_table_iter_remove(&it);
+                qatomic_inc(&dw_stats.downgrades);
+            }
+        }
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* The fault path                                                      */
+/* ------------------------------------------------------------------ */
+
+#if DW_HOST_SUPPORTED
+
+/*
+ * Re-execute the faulting guest instruction alone on the softmmu path,
+ * the way cpu_io_recompile does for I/O.
+ */
+static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra,
+                               const sigset_t *mask, int cause)
+{
+    qatomic_inc(&dw_stats.slow[cause]);
+    sigprocmask(SIG_SETMASK, mask, NULL);
+    cpu_restore_state(cpu, ra);
+    cpu->cflags_next_tb = curr_cflags(cpu) | CF_NO_DIRECT | CF_NOIRQ | 1;
+    cpu_loop_exit_noexc(cpu);
+}
+
+static int dw_slow_cause(int flags)
+{
+    if (flags & TLB_MMIO) {
+        return DW_SLOW_MMIO;
+    }
+    if (flags & TLB_NOTDIRTY) {
+        return DW_SLOW_NOTDIRTY;
+    }
+    if (flags & TLB_DISCARD_WRITE) {
+        return DW_SLOW_ROM;
+    }
+    if (flags & TLB_WATCHPOINT) {
+        return DW_SLOW_WATCH;
+    }
+    return DW_SLOW_OTHER;
+}
+
+/* Keep the number of mappings below vm.max_map_count. */
+static void dw_check_cap(CPUState *cpu)
+{
+    if (qatomic_read(&dw_total_pages) < dw_max_pages) {
+        return;
+    }
+    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+        dw_reset_slot(cpu, slot);
+    }
+}
+
+/*
+ * Map the guest page at @vaddr of window @slot onto the RAM behind @host.
+ * Writable only if the guest may write it now without a fault or a
+ * change of its PTE, and every dirty-log client already has it dirty.
+ * Returns -1 when the access can retry, else why it must go slow.
+ */
+static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
+                       void *host, const CPUTLBEntryFull *full,
+                       bool is_write)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint32_t page = vaddr >> TARGET_PAGE_BITS;
+    ram_addr_t offset, ram;
+    RAMBlock *rb;
+    bool writable;
+    int ret;
+
+    rb = qemu_ram_block_from_host(host, true, &offset);
+    if (!rb || rb->fd < 0) {
+        return DW_SLOW_NOFD;
+    }
+    ram = rb->offset + offset;
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_check_cap(cpu);
+    writable = (full->prot & PAGE_WRITE) && !(full->prot & PAGE_WRITE_INV)
+               && !rb->mr->readonly && !memory_region_is_rom(rb->mr)
+               && !memory_region_is_romd(rb->mr)
+               && !cpu_physical_memory_is_clean(ram);
+    ret = dw_map_range((void *)(c->gs[slot] + (vaddr & TARGET_PAGE_MASK)),
+                       TARGET_PAGE_SIZE,
+                       writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                       rb->fd, rb->fd_offset + offset);
+    if (ret == 0) {
+        if (!test_and_set_bit(page, c->mapped[slot])) {
+            c->n_mapped[slot]++;
+            qatomic_inc(&dw_total_pages);
+        }
+        if (writable) {
+            g_hash_table_insert(c->writable[slot], GUINT_TO_POINTER(page),
+                                (void *)((uintptr_t)host &
+                                         TARGET_PAGE_MASK));
+        } else {
+            g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(page));
+        }
+        qatomic_inc(&dw_stats.pages_mapped);
+    }
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    if (ret < 0) {
+        return DW_SLOW_OTHER;
+    }
+    /*
+     * A store to a page that stays clean (other TBs on it, or dirty
+     * logging) goes through the softmmu, which tracks it.
+     */
+    if (is_write && !writable) {
+        return DW_SLOW_NOTDIRTY;
+    }
+    return -1;
+}
+
+static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
+                     bool in_guard, bool is_write, uintptr_t ra,
+                     const sigset_t *mask)
+{
+    int mmu_idx = dw_slot_to_mmu_idx(slot);
+    MMUAccessType type = is_write ? MMU_DATA_STORE : MMU_DATA_LOAD;
+    CPUArchState *env = cpu_env(cpu);
+    CPUTLBEntryFull *full;
+    void *host;
+    int flags, cause;
+
+    qatomic_inc(&dw_stats.faults);
+    if (in_guard) {
+        dw_slow(cpu, ra, mask, DW_SLOW_WRAP);
+    }
+    if (!QTAILQ_EMPTY(&cpu->watchpoints)) {
+        dw_slow(cpu, ra, mask, DW_SLOW_WATCH);
+    }
+
+    /*
+     * From here on we may longjmp out of the handler (a guest fault, or
+     * a store to a page holding translated code that invalidates the
+     * running TB), so unblock SIGSEGV first.
+     */
+    sigprocmask(SIG_SETMASK, mask, NULL);
+
+    /*
+     * The softmmu fill.  For a store it also marks a clean page dirty,
+     * invalidating the TBs on it exactly as a softmmu store would.
+     */
+    flags = probe_access_full(env, vaddr, 1, type, mmu_idx, true,
+                              &host, &full, ra);
+    if (flags & TLB_INVALID_MASK) {
+        /* Not accessible: fill again, raising the guest's page fault. */
+        qatomic_inc(&dw_stats.guest_faults);
+        probe_access_full(env, vaddr, 1, type, mmu_idx, false,
+                          &host, &full, ra);
+        return;
+    }
+    if (flags || !host) {
+        dw_slow(cpu, ra, mask, dw_slow_cause(flags));
+    }
+    cause = dw_map_page(cpu, slot, vaddr, host, full, is_write);
+    if (cause >= 0) {
+        dw_slow(cpu, ra, mask, cause);
+    }
+}
+
+/* Not ours: do what would have happened without our handler. */
+static void dw_chain_segv(int sig, siginfo_t *info, void *puc)
+{
+    if (dw_prev_segv.sa_flags & SA_SIGINFO) {
+        dw_prev_segv.sa_sigaction(sig, info, puc);
+    } else if (dw_prev_segv.sa_handler == SIG_DFL ||
+               dw_prev_segv.sa_handler == SIG_IGN) {
+        /* Returning re-runs the access, which now kills us with a core. */
+        signal(sig, SIG_DFL);
+    } else {
+        dw_prev_segv.sa_handler(sig);
+    }
+}
+
+static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
+{
+    ucontext_t *uc = puc;
+    uintptr_t pc = uc->uc_mcontext.gregs[REG_RIP];
+    CPUState *cpu = current_cpu;
+    unsigned vcpu, slot;
+    uint32_t vaddr;
+    bool in_guard;
+
+    if (cpu && info->si_code > 0 &&
+        in_code_gen_buffer((void *)(pc - tcg_splitwx_diff)) &&
+        dw_classify_addr(&dw_layout, dw_base, (uintptr_t)info->si_addr,
+                         &vcpu, &slot, &vaddr, &in_guard) &&
+        vcpu == cpu->cpu_index) {
+        bool is_write = uc->uc_mcontext.gregs[REG_ERR] & 2;
+
+        /*
+         * cpu_restore_state expects a return address inside the access,
+         * as from GETPC(); the signal gives the access itself.
+         */
+        dw_fault(cpu, slot, vaddr, in_guard, is_write, pc + GETPC_ADJ,
+                 &uc->uc_sigmask);
+        return;
+    }
+    dw_chain_segv(sig, info, puc);
+}
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Set-up                                                              */
+/* ------------------------------------------------------------------ */
+
+static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
+{
+    if (mode == TCG_FAST_AUTO) {
+        warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+        return true;
+    }
+    error_setg(errp, "fast=%s: %s", dw_mode_name(mode), why);
+    error_append_hint(errp, "Use -accel tcg,fast=off for the softmmu.\n");
+    return false;
+}
+
+bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
+{
+    struct sigaction sa = { 0 };
+    void *base;
+    int ret;
+
+    dw_mode = mode;
+    if (mode == TCG_FAST_OFF) {
+        return true;
+    }
+    if (mode == TCG_FAST_CLASSIC) {
+        error_setg(errp, "fast=classic is not available yet");
+        return false;
+    }
+    if (!DW_HOST_SUPPORTED) {
+        return dw_refuse(mode, errp, "needs an x86-64 Linux host");
+    }
+    if (max_cpus == 0) {
+        max_cpus = 1;
+    }
+    ret = dw_layout_init(&dw_layout, max_cpus, 0,
+                         qemu_real_host_page_size());
+    if (ret < 0) {
+        return dw_refuse(mode, errp, "too many vCPUs for the guest windows");
+    }
+    ret = dw_reserve(dw_layout.total_size, &base);
+    if (ret < 0) {
+        g_autofree char *why =
+            g_strdup_printf("cannot reserve %" PRIu64 " GiB of address "
+                            "space for the guest windows: %s (check "
+                            "ulimit -v)", dw_layout.total_size >> 30,
+                            strerror(-ret));
+        return dw_refuse(mode, errp, why);
+    }
+    dw_base = (uintptr_t)base;
+
+    dw_n_cpus = max_cpus;
+    dw_cpus = g_new0(DWCpu, max_cpus);
+    for (unsigned i = 0; i < max_cpus; i++) {
+        for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
+            dw_cpus[i].gs[s] = dw_window_base(&dw_layout, dw_base, i, s);
+            dw_cpus[i].mapped[s] = bitmap_new(DW_GUEST_PAGES);
+            dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
+        }
+    }
+    dw_max_pages = dw_mapping_cap(dw_read_max_map_count()) /
+                   DW_VMA_SPLIT_COST;
+#if DW_HOST_SUPPORTED
+    dw_have_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+    sa.sa_sigaction = dw_segv_handler;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGSEGV, &sa, &dw_prev_segv) < 0) {
+        return dw_refuse(mode, errp, "cannot install the SIGSEGV handler");
+    }
+#endif
+    dw_enabled = true;
+    return true;
+}
+
+void dw_format_stats(GString *buf)
+{
+    g_string_append_printf(buf, "fast mode: %s\n",
+                           dw_enabled ? dw_mode_name(dw_mode) : "off");
+    if (!dw_enabled) {
+        return;
+    }
+    g_string_append_printf(buf,
+        "windows: %u (%u vCPUs x %u), %" PRIu64 " GiB reserved at %p\n"
+        "pages mapped now: %" PRIu64 " (cap %" PRIu64 ")\n"
+        "faults: %" PRIu64 ", fills: %" PRIu64 ", guest page faults: %"
+        PRIu64 "\n"
+        "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
+        ", RW->RO downgrades: %" PRIu64 "\n"
+        "GS switches: %" PRIu64 " (%s)\n",
+        dw_n_cpus * DW_NB_SLOTS, dw_n_cpus, DW_NB_SLOTS,
+        dw_layout.total_size >> 30, (void *)dw_base,
+        qatomic_read(&dw_total_pages), dw_max_pages,
+        qatomic_read(&dw_stats.faults),
+        qatomic_read(&dw_stats.pages_mapped),
+        qatomic_read(&dw_stats.guest_faults),
+        qatomic_read(&dw_stats.resets),
+        qatomic_read(&dw_stats.page_unmaps),
+        qatomic_read(&dw_stats.downgrades),
+        qatomic_read(&dw_stats.gs_switches),
+        dw_have_fsgsbase ? "wrgsbase" : "arch_prctl");
+    g_string_append(buf, "slow-path re-executions:");
+    for (int i = 0; i < DW_SLOW__MAX; i++) {
+        g_string_append_printf(buf, " %s %" PRIu64, dw_slow_names[i],
+                               qatomic_read(&dw_stats.slow[i]));
+    }
+    g_string_append_c(buf, '\n');
+}

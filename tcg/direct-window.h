@@ -1,0 +1,74 @@
+/*
+ * qemu-fast: guest memory in GS-based host windows (QEMU glue)
+ *
+ * In the fast mode ("-accel tcg,fast=seg") every guest load and store of
+ * a "direct" translation block is one host instruction, gs: addr32, into
+ * the 4 GiB window of the block's MMU index.  These are the entry points
+ * that upstream files call; see tcg/direct-window.c.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TCG_DIRECT_WINDOW_H
+#define TCG_DIRECT_WINDOW_H
+
+#include "exec/vaddr.h"
+
+typedef enum TCGFastMode {
+    TCG_FAST_OFF,           /* upstream softmmu, untouched */
+    TCG_FAST_SEG,           /* GS-based windows (the default) */
+    TCG_FAST_AUTO,          /* seg where possible, else off */
+    TCG_FAST_CLASSIC,       /* one unseparated window at host address 0 */
+} TCGFastMode;
+
+/* Compile flag: translate without direct accesses (the softmmu path). */
+#define CF_NO_DIRECT     0x00080000
+
+/* True once the windows are reserved and the fault handler installed. */
+extern bool dw_enabled;
+
+/*
+ * Parse and print the accelerator property value.
+ * Returns false (and sets @errp) for an unknown value.
+ */
+bool dw_parse_mode(const char *str, TCGFastMode *mode, Error **errp);
+const char *dw_mode_name(TCGFastMode mode);
+
+/*
+ * Reserve the windows of @max_cpus vCPUs and install the fault handler.
+ * With TCG_FAST_AUTO a failure turns the mode off with one warning.
+ * Returns false with @errp set when the mode cannot be honoured.
+ */
+bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp);
+
+/*
+ * MMU index whose window a new TB for @cpu uses, or -1 if the TB must
+ * not use direct accesses.  Called in tb_gen_code for the CPU state the
+ * TB is generated for.
+ */
+int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags);
+
+/* Window slot + 1 of a TB made for @mmu_idx, 0 for none. */
+uint8_t dw_tb_slot(int mmu_idx);
+
+/* Load GS for a TB with window slot + 1 @slot1 (0: leave GS alone). */
+void dw_enter_tb(CPUState *cpu, uint8_t slot1);
+
+/* Save the thread's GS base on entry to cpu_exec, restore it on exit. */
+void dw_cpu_exec_enter(CPUState *cpu);
+void dw_cpu_exec_exit(CPUState *cpu);
+
+/* TLB invalidation reaching the windows.  Called with the TLB lock held. */
+void dw_flush_mmuidx(CPUState *cpu, int mmu_idx);
+void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len);
+
+/*
+ * The RAM at host addresses [start, start + len) became clean for some
+ * dirty-log client: writable mappings of it go read-only.
+ */
+void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len);
+
+/* One-paragraph summary of the counters, for "info fast" and -d fast. */
+void dw_format_stats(GString *buf);
+
+#endif /* TCG_DIRECT_WINDOW_H */
