@@ -20,6 +20,9 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/error-report.h"
+#include "qemu/log.h"
+#include "monitor/monitor.h"
+#include "monitor/hmp-target.h"
 #include "qapi/error.h"
 #include "hw/core/cpu.h"
 #include "exec/exec-all.h"
@@ -510,6 +513,18 @@ static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
 /* Set-up                                                              */
 /* ------------------------------------------------------------------ */
 
+static void dw_log_stats(void)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+
+#ifdef LOG_FAST
+    if (qemu_loglevel_mask(LOG_FAST)) {
+        dw_format_stats(buf);
+        qemu_log("%s", buf->str);
+    }
+#endif
+}
+
 static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
 {
     if (mode == TCG_FAST_AUTO) {
@@ -578,6 +593,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     }
 #endif
     dw_enabled = true;
+    atexit(dw_log_stats);
     return true;
 }
 
@@ -613,4 +629,12 @@ void dw_format_stats(GString *buf)
                                qatomic_read(&dw_stats.slow[i]));
     }
     g_string_append_c(buf, '\n');
+}
+
+void hmp_info_fast(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+
+    dw_format_stats(buf);
+    monitor_puts(mon, buf->str);
 }
