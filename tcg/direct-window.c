@@ -49,8 +49,8 @@
 
 #define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
 
-/* Above this many pages a range flush resets the whole window. */
-#define DW_RANGE_FLUSH_MAX  512
+/* Above this many pages (4 MiB) a range flush resets the whole window. */
+#define DW_RANGE_FLUSH_MAX  1024
 
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
