@@ -49,6 +49,14 @@
 
 #define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
 
+/*
+ * A TB whose accesses left the direct path this many times (MMIO, stores
+ * to pages holding code) is made again without direct accesses: one
+ * softmmu access is far cheaper than a fault and a re-execution.
+ */
+#define DW_STICKY_AFTER     4
+#define DW_STICKY_MAX       8192
+
 /* Above this many pages (4 MiB) a range flush resets the whole window. */
 #define DW_RANGE_FLUSH_MAX  1024
 
@@ -87,6 +95,7 @@ static struct {
     uint64_t page_unmaps;
     uint64_t downgrades;
     uint64_t gs_switches;
+    uint64_t sticky_tbs;
     uint64_t slow[DW_SLOW__MAX];
 } dw_stats;
 
@@ -100,6 +109,11 @@ static bool dw_have_fsgsbase;
 static uint64_t dw_max_pages;
 static uint64_t dw_total_pages;
 static struct sigaction dw_prev_segv;
+
+/* Guest-physical TB start -> slow exits, and the TBs made non-direct. */
+static QemuMutex dw_sticky_lock;
+static GHashTable *dw_slow_count;
+static GHashTable *dw_sticky;
 
 /* GS base as this thread last set it, and as it was outside cpu_exec. */
 static __thread uintptr_t dw_thread_gs;
@@ -184,11 +198,21 @@ void dw_enter_tb(CPUState *cpu, uint8_t slot1)
     }
 }
 
-int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags)
+static bool dw_is_sticky(uint64_t phys_pc)
+{
+    bool sticky;
+
+    qemu_mutex_lock(&dw_sticky_lock);
+    sticky = g_hash_table_contains(dw_sticky, GSIZE_TO_POINTER(phys_pc));
+    qemu_mutex_unlock(&dw_sticky_lock);
+    return sticky;
+}
+
+int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc)
 {
     int mmu_idx;
 
-    if (!dw_enabled || (cflags & CF_NO_DIRECT)) {
+    if (!dw_enabled || (cflags & CF_NO_DIRECT) || dw_is_sticky(phys_pc)) {
         return -1;
     }
     mmu_idx = cpu_mmu_index(cpu, false);
@@ -320,11 +344,46 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
  * Re-execute the faulting guest instruction alone on the softmmu path,
  * the way cpu_io_recompile does for I/O.
  */
+/*
+ * Count a slow exit of the TB holding @ra; past DW_STICKY_AFTER, remember
+ * its start and invalidate it, so that it is made again non-direct.
+ */
+static void dw_note_slow_tb(uintptr_t ra)
+{
+    TranslationBlock *tb = tcg_tb_lookup(ra);
+    gpointer key;
+    unsigned n;
+
+    if (!tb || tb_page_addr0(tb) == -1) {
+        return;
+    }
+    key = GSIZE_TO_POINTER(tb_page_addr0(tb));
+    qemu_mutex_lock(&dw_sticky_lock);
+    n = GPOINTER_TO_UINT(g_hash_table_lookup(dw_slow_count, key)) + 1;
+    if (n < DW_STICKY_AFTER) {
+        g_hash_table_insert(dw_slow_count, key, GUINT_TO_POINTER(n));
+        tb = NULL;
+    } else if (g_hash_table_size(dw_sticky) < DW_STICKY_MAX) {
+        g_hash_table_remove(dw_slow_count, key);
+        g_hash_table_add(dw_sticky, key);
+        qatomic_inc(&dw_stats.sticky_tbs);
+    } else {
+        tb = NULL;
+    }
+    qemu_mutex_unlock(&dw_sticky_lock);
+    if (tb) {
+        tb_phys_invalidate(tb, -1);
+    }
+}
+
 static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra,
                                const sigset_t *mask, int cause)
 {
     qatomic_inc(&dw_stats.slow[cause]);
     sigprocmask(SIG_SETMASK, mask, NULL);
+    if (cause == DW_SLOW_MMIO || cause == DW_SLOW_NOTDIRTY) {
+        dw_note_slow_tb(ra);
+    }
     cpu_restore_state(cpu, ra);
     cpu->cflags_next_tb = curr_cflags(cpu) | CF_NO_DIRECT | CF_NOIRQ | 1;
     cpu_loop_exit_noexc(cpu);
@@ -572,6 +631,10 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     }
     dw_base = (uintptr_t)base;
 
+    qemu_mutex_init(&dw_sticky_lock);
+    dw_slow_count = g_hash_table_new(NULL, NULL);
+    dw_sticky = g_hash_table_new(NULL, NULL);
+
     dw_n_cpus = max_cpus;
     dw_cpus = g_new0(DWCpu, max_cpus);
     for (unsigned i = 0; i < max_cpus; i++) {
@@ -623,6 +686,9 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.downgrades),
         qatomic_read(&dw_stats.gs_switches),
         dw_have_fsgsbase ? "wrgsbase" : "arch_prctl");
+    g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
+                           PRIu64 "\n", DW_STICKY_AFTER,
+                           qatomic_read(&dw_stats.sticky_tbs));
     g_string_append(buf, "slow-path re-executions:");
     for (int i = 0; i < DW_SLOW__MAX; i++) {
         g_string_append_printf(buf, " %s %" PRIu64, dw_slow_names[i],

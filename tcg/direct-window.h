@@ -42,11 +42,12 @@ const char *dw_mode_name(TCGFastMode mode);
 bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp);
 
 /*
- * MMU index whose window a new TB for @cpu uses, or -1 if the TB must
- * not use direct accesses.  Called in tb_gen_code for the CPU state the
- * TB is generated for.
+ * MMU index whose window a new TB for @cpu at guest-physical @phys_pc
+ * uses, or -1 if the TB must not use direct accesses (CF_NO_DIRECT, or
+ * a TB that kept leaving the direct path).  Called in tb_gen_code for
+ * the CPU state the TB is generated for.
  */
-int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags);
+int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
 
 /* Window slot + 1 of a TB made for @mmu_idx, 0 for none. */
 uint8_t dw_tb_slot(int mmu_idx);
