@@ -697,6 +697,8 @@ void dw_format_stats(GString *buf)
     g_string_append_c(buf, '\n');
 }
 
+/* "info fast" comes with -d fast (LOG_FAST) in the same patch. */
+#ifdef LOG_FAST
 void hmp_info_fast(Monitor *mon, const QDict *qdict)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
@@ -704,3 +706,4 @@ void hmp_info_fast(Monitor *mon, const QDict *qdict)
     dw_format_stats(buf);
     monitor_puts(mon, buf->str);
 }
+#endif
