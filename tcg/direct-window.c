@@ -394,9 +394,7 @@ static int dw_slow_cause(int flags)
     if (flags & TLB_MMIO) {
         return DW_SLOW_MMIO;
     }
-    if (flags & TLB_NOTDIRTY) {
-        return DW_SLOW_NOTDIRTY;
-    }
+    /* No TLB_NOTDIRTY: probe_access_full has handled a clean page. */
     if (flags & TLB_DISCARD_WRITE) {
         return DW_SLOW_ROM;
     }
