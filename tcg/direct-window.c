@@ -35,6 +35,7 @@
 #include "accel/tcg/tb-internal.h"
 #include "tcg/direct-window.h"
 #include "tcg/direct-window-core.h"
+#include "cpu.h"
 
 /* Only x86-64 Linux hosts have what the fast mode needs. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -85,6 +86,12 @@ typedef struct DWCpu {
     unsigned long *mapped[DW_NB_SLOTS]; /* guest pages mapped */
     uint32_t n_mapped[DW_NB_SLOTS];
     GHashTable *writable[DW_NB_SLOTS];  /* vpage -> host page of RW pages */
+    /*
+     * dw_walk() summary of each mapped page when it was mapped (0: not
+     * known), indexed by guest page; sparse, zero-filled on demand.
+     */
+    uint64_t *walk[DW_NB_SLOTS];
+    bool in_cr3_flush;                  /* windows already revalidated */
 } DWCpu;
 
 static struct {
@@ -96,6 +103,9 @@ static struct {
     uint64_t downgrades;
     uint64_t gs_switches;
     uint64_t sticky_tbs;
+    uint64_t cr3_writes;
+    uint64_t pages_kept;
+    uint64_t pages_dropped;
     uint64_t slow[DW_SLOW__MAX];
 } dw_stats;
 
@@ -252,7 +262,8 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
 {
     int slot = dw_mmu_idx_to_slot(mmu_idx);
 
-    if (dw_enabled && slot >= 0) {
+    if (dw_enabled && slot >= 0 &&
+        !dw_cpus[cpu->cpu_index].in_cr3_flush) {
         dw_reset_slot(cpu, slot);
     }
 }
@@ -332,6 +343,187 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
             }
         }
     }
+}
+
+/* ------------------------------------------------------------------ */
+/* Keeping pages across CR3 writes                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Reads page-table entries for dw_walk(), from RAM only: the walk is
+ * speculative and must not have the side effects of an MMIO read, nor
+ * take the BQL.  Anything that is not RAM reads as "not present".  A
+ * revalidation walks thousands of pages under a few page tables, so the
+ * host address of the last table page is remembered; the caller holds
+ * the RCU read lock for as long as the reader lives.
+ */
+typedef struct DWPteReader {
+    AddressSpace *as;
+    MemTxAttrs attrs;
+    hwaddr page;            /* guest-physical page of @host, or -1 */
+    uint8_t *host;          /* NULL: @page is not RAM */
+} DWPteReader;
+
+static void dw_pte_reader_init(DWPteReader *r, CPUState *cs)
+{
+    r->attrs = cpu_get_mem_attrs(cpu_env(cs));
+    r->as = cpu_get_address_space(cs, cpu_asidx_from_attrs(cs, r->attrs));
+    r->page = -1;
+    r->host = NULL;
+}
+
+static uint64_t dw_read_pte(void *opaque, uint64_t pa, bool wide)
+{
+    DWPteReader *r = opaque;
+    hwaddr page = pa & TARGET_PAGE_MASK;
+
+    if (page != r->page) {
+        hwaddr xlat, len = TARGET_PAGE_SIZE;
+        MemoryRegion *mr = address_space_translate(r->as, page, &xlat, &len,
+                                                   false, r->attrs);
+
+        r->page = page;
+        r->host = NULL;
+        if (memory_region_is_ram(mr) && len == TARGET_PAGE_SIZE) {
+            r->host = qemu_map_ram_ptr(mr->ram_block, xlat);
+        }
+    }
+    if (!r->host) {
+        return 0;
+    }
+    /* Entries are naturally aligned, so they never cross the page. */
+    return wide ? ldq_le_p(r->host + (pa & ~TARGET_PAGE_MASK))
+                : ldl_le_p(r->host + (pa & ~TARGET_PAGE_MASK));
+}
+
+/* A run of guest pages of one window. */
+typedef struct DWRun {
+    uint32_t first;
+    uint32_t n;
+} DWRun;
+
+/* The guest's paging state, false when paging is off. */
+static bool dw_paging_of(CPUState *cs, struct dw_paging *p)
+{
+    CPUX86State *env = cpu_env(cs);
+
+    if (!(env->cr[0] & CR0_PG_MASK)) {
+        return false;
+    }
+    p->cr3 = env->cr[3];
+    p->a20_mask = (int64_t)env->a20_mask;
+    p->phys_bits = X86_CPU(cs)->phys_bits;
+    p->pae = env->cr[4] & CR4_PAE_MASK;
+    p->pse = env->cr[4] & CR4_PSE_MASK;
+    p->nxe = env->efer & MSR_EFER_NXE;
+    return true;
+}
+
+/*
+ * Walk summary to remember for a page just mapped at @vaddr onto guest-
+ * physical @phys, or 0 when it cannot be trusted later: paging is off,
+ * or another vCPU changed the entries since the fill.
+ */
+static uint64_t dw_walk_for_map(CPUState *cpu, uint32_t vaddr, hwaddr phys,
+                                bool writable)
+{
+    struct dw_paging p;
+    DWPteReader r;
+    uint64_t sum;
+
+    if (!dw_paging_of(cpu, &p)) {
+        return 0;
+    }
+    RCU_READ_LOCK_GUARD();
+    dw_pte_reader_init(&r, cpu);
+    sum = dw_walk(&p, vaddr, dw_read_pte, &r);
+    if (DW_WALK_FRAME(sum) != (phys & TARGET_PAGE_MASK) ||
+        (writable && !(sum & DW_WALK_D))) {
+        return 0;
+    }
+    return sum;
+}
+
+/*
+ * Walk every mapped page of @slot under the new CR3 and unmap those
+ * whose translation changed.  Pages only change on this vCPU's thread,
+ * so the walk needs no lock; the unmapping takes the TLB lock because
+ * dirty-bit resets from other threads read the writable table.
+ */
+static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
+                               const struct dw_paging *p)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    unsigned long *mapped = c->mapped[slot];
+    g_autoptr(GArray) drop = g_array_new(false, false, sizeof(DWRun));
+    uint32_t kept = 0, dropped = 0;
+    unsigned long page;
+    DWPteReader r;
+
+    if (c->n_mapped[slot] == 0) {
+        return;
+    }
+    rcu_read_lock();
+    dw_pte_reader_init(&r, cpu);
+    for (page = find_first_bit(mapped, DW_GUEST_PAGES);
+         page < DW_GUEST_PAGES;
+         page = find_next_bit(mapped, DW_GUEST_PAGES, page + 1)) {
+        uint64_t was = c->walk[slot][page];
+        DWRun *run;
+
+        if (was && dw_walk(p, page << TARGET_PAGE_BITS, dw_read_pte,
+                           &r) == was) {
+            kept++;
+            continue;
+        }
+        dropped++;
+        run = drop->len ? &g_array_index(drop, DWRun, drop->len - 1) : NULL;
+        if (run && run->first + run->n == page) {
+            run->n++;
+        } else {
+            DWRun new_run = { page, 1 };
+
+            g_array_append_val(drop, new_run);
+        }
+    }
+    rcu_read_unlock();
+    qatomic_add(&dw_stats.pages_kept, kept);
+    qatomic_add(&dw_stats.pages_dropped, dropped);
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    /*
+     * Unmapping costs a syscall per run, a reset one syscall in all;
+     * when little is kept, the reset is cheaper.
+     */
+    if (kept == 0 || drop->len > 4 * kept) {
+        dw_reset_slot(cpu, slot);
+    } else {
+        for (guint i = 0; i < drop->len; i++) {
+            DWRun *run = &g_array_index(drop, DWRun, i);
+
+            dw_unmap_pages(cpu, slot, run->first, run->n);
+        }
+    }
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+}
+
+void dw_tlb_flush_cr3(CPUState *cpu)
+{
+    DWCpu *c;
+    struct dw_paging p;
+
+    if (!dw_enabled || !dw_paging_of(cpu, &p)) {
+        tlb_flush(cpu);
+        return;
+    }
+    c = &dw_cpus[cpu->cpu_index];
+    qatomic_inc(&dw_stats.cr3_writes);
+    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+        dw_revalidate_slot(cpu, slot, &p);
+    }
+    c->in_cr3_flush = true;
+    tlb_flush(cpu);
+    c->in_cr3_flush = false;
 }
 
 /* ------------------------------------------------------------------ */
@@ -430,6 +622,7 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
     ram_addr_t offset, ram;
     RAMBlock *rb;
     bool writable;
+    uint64_t walk;
     int ret;
 
     rb = qemu_ram_block_from_host(host, true, &offset);
@@ -444,6 +637,7 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
                && !rb->mr->readonly && !memory_region_is_rom(rb->mr)
                && !memory_region_is_romd(rb->mr)
                && !cpu_physical_memory_is_clean(ram);
+    walk = dw_walk_for_map(cpu, vaddr, full->phys_addr, writable);
     ret = dw_map_range((void *)(c->gs[slot] + (vaddr & TARGET_PAGE_MASK)),
                        TARGET_PAGE_SIZE,
                        writable ? PROT_READ | PROT_WRITE : PROT_READ,
@@ -453,6 +647,7 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
             c->n_mapped[slot]++;
             qatomic_inc(&dw_total_pages);
         }
+        c->walk[slot][page] = walk;
         if (writable) {
             g_hash_table_insert(c->writable[slot], GUINT_TO_POINTER(page),
                                 (void *)((uintptr_t)host &
@@ -640,6 +835,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
             dw_cpus[i].gs[s] = dw_window_base(&dw_layout, dw_base, i, s);
             dw_cpus[i].mapped[s] = bitmap_new(DW_GUEST_PAGES);
             dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
+            dw_cpus[i].walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
         }
     }
     dw_max_pages = dw_mapping_cap(dw_read_max_map_count()) /
@@ -672,7 +868,9 @@ void dw_format_stats(GString *buf)
         PRIu64 "\n"
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
         ", RW->RO downgrades: %" PRIu64 "\n"
-        "GS switches: %" PRIu64 " (%s)\n",
+        "GS switches: %" PRIu64 " (%s)\n"
+        "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
+        PRIu64 "\n",
         dw_n_cpus * DW_NB_SLOTS, dw_n_cpus, DW_NB_SLOTS,
         dw_layout.total_size >> 30, (void *)dw_base,
         qatomic_read(&dw_total_pages), dw_max_pages,
@@ -683,7 +881,10 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.page_unmaps),
         qatomic_read(&dw_stats.downgrades),
         qatomic_read(&dw_stats.gs_switches),
-        dw_have_fsgsbase ? "wrgsbase" : "arch_prctl");
+        dw_have_fsgsbase ? "wrgsbase" : "arch_prctl",
+        qatomic_read(&dw_stats.cr3_writes),
+        qatomic_read(&dw_stats.pages_kept),
+        qatomic_read(&dw_stats.pages_dropped));
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
                            PRIu64 "\n", DW_STICKY_AFTER,
                            qatomic_read(&dw_stats.sticky_tbs));

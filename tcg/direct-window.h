@@ -64,6 +64,12 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx);
 void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len);
 
 /*
+ * tlb_flush() for a CR3 write: instead of emptying the windows, keep
+ * every page whose translation is the same under the new CR3.
+ */
+void dw_tlb_flush_cr3(CPUState *cpu);
+
+/*
  * The RAM at host addresses [start, start + len) became clean for some
  * dirty-log client: writable mappings of it go read-only.
  */

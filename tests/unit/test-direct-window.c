@@ -827,6 +827,162 @@ static void test_host_errors(void)
     CHECK_EQ(dw_unmap_range((void *)0x10001, PG), -EINVAL);
 }
 
+/* ------------------------------------------------------------------ */
+/* i386 page walk                                                     */
+/* ------------------------------------------------------------------ */
+
+/* 64 KiB of fake guest-physical memory holding page tables. */
+static uint8_t walk_mem[16 * PG];
+static unsigned walk_reads;
+
+static uint64_t walk_read(void *opaque, uint64_t pa, bool wide)
+{
+    uint64_t v = 0;
+
+    (void)opaque;
+    walk_reads++;
+    if (pa + (wide ? 8 : 4) > sizeof(walk_mem)) {
+        return 0;           /* outside RAM: reads as not present */
+    }
+    memcpy(&v, walk_mem + pa, wide ? 8 : 4);
+    return v;
+}
+
+static void walk_put32(uint64_t pa, uint32_t v)
+{
+    memcpy(walk_mem + pa, &v, 4);
+}
+
+static void walk_put64(uint64_t pa, uint64_t v)
+{
+    memcpy(walk_mem + pa, &v, 8);
+}
+
+#define E_P   0x001u
+#define E_W   0x002u
+#define E_U   0x004u
+#define E_A   0x020u
+#define E_D   0x040u
+#define E_PS  0x080u
+
+static uint64_t walk32(const struct dw_paging *p, uint32_t vaddr)
+{
+    return dw_walk(p, vaddr, walk_read, NULL);
+}
+
+static void test_walk_legacy(void)
+{
+    struct dw_paging p = { .cr3 = 1 * PG, .a20_mask = ~0ULL,
+                           .phys_bits = 36 };
+    uint32_t va = 0x00403000;           /* PDE 1, PTE 3 */
+
+    memset(walk_mem, 0, sizeof(walk_mem));
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_W | E_U | E_A);
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_W | E_U | E_A | E_D);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_U | DW_WALK_D);
+    /* The offset inside the page does not matter. */
+    CHECK_EQ(walk32(&p, va + 0xabc), walk32(&p, va));
+
+    /* Rights are the AND over both levels. */
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_U | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_U |
+                             DW_WALK_D);
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_W | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_D);
+
+    /* Clean leaf: no D in the summary, so a RW mapping is not kept. */
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_W | E_U | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_W);
+
+    /* Not present or not accessed, at either level: unknown. */
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_W | E_U | E_A);
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_W | E_U);
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_A);
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_W | E_U);
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_W | E_U | E_A);
+    CHECK_EQ(walk32(&p, va), 0);
+
+    /* Another CR3 sees another page directory. */
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID);
+    p.cr3 = 3 * PG;
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put32(3 * PG + 1 * 4, 2 * PG | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID);
+}
+
+static void test_walk_pse_a20(void)
+{
+    struct dw_paging p = { .cr3 = 1 * PG, .a20_mask = ~0ULL,
+                           .phys_bits = 36, .pse = true };
+    uint32_t va = 0xc0512000;           /* PDE 0x301 */
+
+    memset(walk_mem, 0, sizeof(walk_mem));
+    walk_put32(1 * PG + 0x301 * 4, 0x00400000 | E_PS | E_P | E_W | E_A |
+                                   E_D);
+    CHECK_EQ(walk32(&p, va), 0x00512000 | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_D);
+    /* PSE-36 or reserved bits: not kept. */
+    walk_put32(1 * PG + 0x301 * 4, 0x00402000 | E_PS | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0);
+
+    /* Without CR4.PSE the PS bit is ignored: the PDE points to a PT. */
+    walk_put32(1 * PG + 0x301 * 4, 2 * PG | E_PS | E_P | E_A);
+    walk_put32(2 * PG + 0x112 * 4, 0x00777000 | E_P | E_A);
+    p.pse = false;
+    CHECK_EQ(walk32(&p, va), 0x00777000 | DW_WALK_VALID);
+
+    /* A20 off masks bit 20 of the table addresses and of the page. */
+    p.a20_mask = ~(1ULL << 20);
+    walk_put32(2 * PG + 0x112 * 4, 0x00177000 | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x00077000 | DW_WALK_VALID);
+}
+
+static void test_walk_pae(void)
+{
+    struct dw_paging p = { .cr3 = 1 * PG + 0x20, .a20_mask = ~0ULL,
+                           .phys_bits = 36, .pae = true };
+    uint32_t va = 0xc0603000;   /* PDPTE 3, PDE 3, PTE 3 */
+    uint64_t leaf = 0x923456000ULL | E_P | E_W | E_U | E_A | E_D;
+
+    memset(walk_mem, 0, sizeof(walk_mem));
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P);
+    walk_put64(2 * PG + 3 * 8, 3 * PG | E_P | E_W | E_U | E_A);
+    walk_put64(3 * PG + 3 * 8, leaf);
+    CHECK_EQ(walk32(&p, va), 0x923456000ULL | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_U | DW_WALK_D);
+
+    /* NX is reserved without EFER.NXE and ignored (for data) with it. */
+    walk_put64(3 * PG + 3 * 8, leaf | (1ULL << 63));
+    CHECK_EQ(walk32(&p, va), 0);
+    p.nxe = true;
+    CHECK_EQ(walk32(&p, va), 0x923456000ULL | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_U | DW_WALK_D);
+
+    /* Address bits past MAXPHYADDR are reserved. */
+    walk_put64(3 * PG + 3 * 8, leaf | (1ULL << 40));
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put64(3 * PG + 3 * 8, leaf);
+
+    /* PDPTE reserved bits (here R/W) and not present. */
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P | E_W);
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG);
+    CHECK_EQ(walk32(&p, va), 0);
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P);
+
+    /* 2 MiB page. */
+    walk_put64(2 * PG + 3 * 8, 0x40000000ULL | E_PS | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x40003000ULL | DW_WALK_VALID);
+    walk_put64(2 * PG + 3 * 8, 0x40002000ULL | E_PS | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0);
+}
+
 int main(void)
 {
     run_test("mmu index <-> slot table", test_slot_map);
@@ -851,6 +1007,9 @@ int main(void)
     run_test("host: reserve, memfd map, PROT_NONE unmap",
              test_host_reserve_map_unmap);
     run_test("host: errors are -errno", test_host_errors);
+    run_test("walk: 2-level, rights, A/D, CR3", test_walk_legacy);
+    run_test("walk: PSE 4 MiB pages, A20", test_walk_pse_a20);
+    run_test("walk: PAE, NX, reserved bits, 2 MiB", test_walk_pae);
 
     printf("1..%u\n", t_count);
     return t_failed ? 1 : 0;
