@@ -530,7 +530,7 @@ static uint64_t dw_walk_legacy(const struct dw_paging *p, uint32_t vaddr,
                                dw_read_phys_fn read, void *opaque)
 {
     uint64_t sum = PTE_W | PTE_U;
-    uint64_t pde, pte, gpa;
+    uint64_t pde, pte, gpa, leaf;
 
     pde = read(opaque, ((p->cr3 & ~0xfffULL) + ((vaddr >> 20) & 0xffc)) &
                        p->a20_mask, false);
@@ -544,7 +544,7 @@ static uint64_t dw_walk_legacy(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = (pde & 0xffc00000ULL) | (vaddr & 0x3ff000);
-        pte = pde;
+        leaf = (pde & PTE_D) | DW_WALK_LARGE;
     } else {
         if (!dw_walk_entry(pde, 0, &sum)) {
             return 0;
@@ -555,9 +555,10 @@ static uint64_t dw_walk_legacy(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = pte & 0xfffff000ULL;
+        leaf = pte & PTE_D;
     }
     return ((gpa & p->a20_mask) & ~0xfffULL) | DW_WALK_VALID | sum |
-           (pte & PTE_D);
+           leaf;
 }
 
 static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
@@ -568,7 +569,7 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
      * needs (kept conservative: such entries are just not kept). */
     uint64_t rsvd = ~addr & ~0xfffULL & ~PTE_NX;
     uint64_t sum = PTE_W | PTE_U;
-    uint64_t pdpte, pde, pte, gpa;
+    uint64_t pdpte, pde, pte, gpa, leaf;
 
     if (!p->nxe) {
         rsvd |= PTE_NX;
@@ -587,7 +588,7 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = (pde & addr & ~0x1fffffULL) | (vaddr & 0x1ff000);
-        pte = pde;
+        leaf = (pde & PTE_D) | DW_WALK_LARGE;
     } else {
         if (!dw_walk_entry(pde, rsvd, &sum)) {
             return 0;
@@ -598,9 +599,10 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = pte & addr;
+        leaf = pte & PTE_D;
     }
     return ((gpa & p->a20_mask) & ~0xfffULL) | DW_WALK_VALID | sum |
-           (pte & PTE_D);
+           leaf;
 }
 
 uint64_t dw_walk(const struct dw_paging *p, uint32_t vaddr,

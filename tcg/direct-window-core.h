@@ -331,6 +331,7 @@ typedef uint64_t (*dw_read_phys_fn)(void *opaque, uint64_t pa, bool wide);
 #define DW_WALK_W           0x002   /* R/W set at every level */
 #define DW_WALK_U           0x004   /* U/S set at every level */
 #define DW_WALK_D           0x040   /* leaf Dirty */
+#define DW_WALK_LARGE       0x080   /* a 4 MiB or 2 MiB page */
 #define DW_WALK_FRAME(s)    ((s) & ~(DW_PAGE_SIZE - 1))
 
 /*
@@ -338,7 +339,9 @@ typedef uint64_t (*dw_read_phys_fn)(void *opaque, uint64_t pa, bool wide);
  * physical page | DW_WALK_* bits, or 0 when a CPU walk would fault or
  * would have to change an entry (not present, Accessed clear, reserved
  * bits).  Two equal non-zero summaries mean the same page with the same
- * rights, so a mapping made for one is right for the other.
+ * rights, so a mapping made for one is right for the other.  Within one
+ * large page the summaries differ only by the frame, so one walk of a
+ * DW_WALK_LARGE page tells the summary of all its neighbours.
  */
 uint64_t dw_walk(const struct dw_paging *p, uint32_t vaddr,
                  dw_read_phys_fn read, void *opaque);

@@ -61,6 +61,12 @@
 /* Above this many pages (4 MiB) a range flush resets the whole window. */
 #define DW_RANGE_FLUSH_MAX  1024
 
+/*
+ * Longest run of pages one fault maps: a run is one mmap, but finding
+ * it walks each page, so the walk cost is bounded too.
+ */
+#define DW_BATCH_MAX        64
+
 #ifndef HWCAP2_FSGSBASE
 #define HWCAP2_FSGSBASE (1 << 1)
 #endif
@@ -96,6 +102,7 @@ typedef struct DWCpu {
 
 static struct {
     uint64_t faults;
+    uint64_t fills;
     uint64_t pages_mapped;
     uint64_t guest_faults;
     uint64_t resets;
@@ -459,6 +466,9 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
     uint32_t kept = 0, dropped = 0;
     unsigned long page;
     DWPteReader r;
+    /* The last large page walked: its first guest page and summary. */
+    uint64_t large_page = -1, large_sum = 0;
+    unsigned large_bits = p->pae ? 9 : 10;
 
     if (c->n_mapped[slot] == 0) {
         return;
@@ -468,11 +478,20 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
     for (page = find_first_bit(mapped, DW_GUEST_PAGES);
          page < DW_GUEST_PAGES;
          page = find_next_bit(mapped, DW_GUEST_PAGES, page + 1)) {
-        uint64_t was = c->walk[slot][page];
+        uint64_t was = c->walk[slot][page], now = 0;
         DWRun *run;
 
-        if (was && dw_walk(p, page << TARGET_PAGE_BITS, dw_read_pte,
-                           &r) == was) {
+        if (was && page >> large_bits == large_page >> large_bits) {
+            /* Same large page as the last walk: no need to read again. */
+            now = large_sum + ((page - large_page) << TARGET_PAGE_BITS);
+        } else if (was) {
+            now = dw_walk(p, page << TARGET_PAGE_BITS, dw_read_pte, &r);
+            if ((now & DW_WALK_LARGE) && p->a20_mask == -1) {
+                large_page = page;
+                large_sum = now;
+            }
+        }
+        if (was && now == was) {
             kept++;
             continue;
         }
@@ -608,7 +627,135 @@ static void dw_check_cap(CPUState *cpu)
 }
 
 /*
- * Map the guest page at @vaddr of window @slot onto the RAM behind @host.
+ * Protection of a neighbour of a faulting page, for the batching core:
+ * its walk summary @sum plus the RAM behind its frame.  Only RAM of
+ * @rb at @offset can join the run, which one mmap maps.
+ */
+static enum dw_prot dw_neighbour_prot(DWPteReader *r, uint64_t sum,
+                                      const struct dw_access *acc,
+                                      RAMBlock *rb, ram_addr_t offset)
+{
+    struct dw_page pg = {
+        .present = sum & DW_WALK_VALID,
+        .accessed = sum & DW_WALK_VALID,
+        .writable = sum & DW_WALK_W,
+        .user = sum & DW_WALK_U,
+        .dirty = sum & DW_WALK_D,
+        .fd = -1,
+    };
+    hwaddr xlat, len = TARGET_PAGE_SIZE;
+    MemoryRegion *mr;
+
+    if (!sum) {
+        return DW_PROT_NONE;
+    }
+    mr = address_space_translate(r->as, DW_WALK_FRAME(sum), &xlat, &len,
+                                 false, r->attrs);
+    if (mr->ram_block != rb || xlat != offset ||
+        !memory_region_is_ram(mr) || memory_region_is_ram_device(mr)) {
+        return DW_PROT_NONE;
+    }
+    pg.is_ram = true;
+    pg.readonly = mr->readonly || memory_region_is_rom(mr) ||
+                  memory_region_is_romd(mr);
+    pg.dirty_all = !cpu_physical_memory_is_clean(rb->offset + offset);
+    pg.fd = rb->fd;
+    return dw_page_prot(&pg, acc);
+}
+
+/*
+ * Grow the run of the faulting page @page (protection @prot, RAM @rb at
+ * @offset, walk summary walk[0]) by unmapped neighbours of the same guest
+ * page table that map the next (or previous) guest-physical pages of the
+ * same RAM with the same protection: the run still costs one mmap.  The
+ * guest pages a CPU touches after a fault are rarely known, but the
+ * kernel's direct mapping is contiguous, so its faults map many pages.
+ * Returns the first page of the run; *n_pages and walk[] describe it.
+ */
+static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
+                            enum dw_prot prot, RAMBlock *rb,
+                            ram_addr_t offset, uint64_t *walk,
+                            uint32_t *n_pages)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    CPUX86State *env = cpu_env(cpu);
+    struct dw_access acc = dw_access_for_slot(slot, env->cr[0] & CR0_WP_MASK);
+    /* Pages under one page table: 1024 (2-level) or 512 (PAE). */
+    uint32_t table = env->cr[4] & CR4_PAE_MASK ? 512 : 1024;
+    uint32_t lo = page & ~(table - 1), hi = lo + table;
+    uint64_t before[DW_BATCH_MAX], after[DW_BATCH_MAX];
+    uint32_t n_before = 0, n_after = 0;
+    struct dw_paging p;
+    DWPteReader r;
+
+    *n_pages = 1;
+    if (!walk[0] || !dw_paging_of(cpu, &p)) {
+        return page;
+    }
+    RCU_READ_LOCK_GUARD();
+    dw_pte_reader_init(&r, cpu);
+    while (n_after + 1 < DW_BATCH_MAX && page + n_after + 1 < hi &&
+           !test_bit(page + n_after + 1, c->mapped[slot])) {
+        uint32_t d = n_after + 1;
+        uint64_t sum = dw_walk(&p, (page + d) << TARGET_PAGE_BITS,
+                               dw_read_pte, &r);
+
+        if (DW_WALK_FRAME(sum) !=
+            DW_WALK_FRAME(walk[0]) + ((uint64_t)d << TARGET_PAGE_BITS) ||
+            dw_neighbour_prot(&r, sum, &acc, rb,
+                              offset + ((ram_addr_t)d << TARGET_PAGE_BITS))
+            != prot) {
+            break;
+        }
+        after[n_after++] = sum;
+    }
+    while (n_before + n_after + 1 < DW_BATCH_MAX &&
+           page - n_before > lo &&
+           !test_bit(page - n_before - 1, c->mapped[slot])) {
+        uint32_t d = n_before + 1;
+        uint64_t sum = dw_walk(&p, (page - d) << TARGET_PAGE_BITS,
+                               dw_read_pte, &r);
+
+        if (offset < ((ram_addr_t)d << TARGET_PAGE_BITS) ||
+            DW_WALK_FRAME(sum) !=
+            DW_WALK_FRAME(walk[0]) - ((uint64_t)d << TARGET_PAGE_BITS) ||
+            dw_neighbour_prot(&r, sum, &acc, rb,
+                              offset - ((ram_addr_t)d << TARGET_PAGE_BITS))
+            != prot) {
+            break;
+        }
+        before[n_before++] = sum;
+    }
+    /* walk[] becomes the run in page order: before (reversed), fault, after */
+    memmove(&walk[n_before], &walk[0], sizeof(walk[0]));
+    for (uint32_t i = 0; i < n_before; i++) {
+        walk[n_before - 1 - i] = before[i];
+    }
+    memcpy(&walk[n_before + 1], after, n_after * sizeof(walk[0]));
+    *n_pages = n_before + 1 + n_after;
+    return page - n_before;
+}
+
+/* Note page @page of window @slot as mapped, by the TLB lock holder. */
+static void dw_note_mapped(DWCpu *c, unsigned slot, uint32_t page,
+                           uint64_t walk, uintptr_t host_rw)
+{
+    if (!test_and_set_bit(page, c->mapped[slot])) {
+        c->n_mapped[slot]++;
+        qatomic_inc(&dw_total_pages);
+    }
+    c->walk[slot][page] = walk;
+    if (host_rw) {
+        g_hash_table_insert(c->writable[slot], GUINT_TO_POINTER(page),
+                            (void *)host_rw);
+    } else {
+        g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(page));
+    }
+}
+
+/*
+ * Map the guest page at @vaddr of window @slot onto the RAM behind @host,
+ * with the neighbours dw_grow_run() finds.
  * Writable only if the guest may write it now without a fault or a
  * change of its PTE, and every dirty-log client already has it dirty.
  * Returns -1 when the access can retry, else why it must go slow.
@@ -618,44 +765,43 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
                        bool is_write)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
-    uint32_t page = vaddr >> TARGET_PAGE_BITS;
-    ram_addr_t offset, ram;
+    uint32_t page = vaddr >> TARGET_PAGE_BITS, first, n;
+    uint64_t walk[DW_BATCH_MAX];
+    uintptr_t host_page = (uintptr_t)host & TARGET_PAGE_MASK;
+    ram_addr_t offset;
     RAMBlock *rb;
     bool writable;
-    uint64_t walk;
     int ret;
 
     rb = qemu_ram_block_from_host(host, true, &offset);
     if (!rb || rb->fd < 0) {
         return DW_SLOW_NOFD;
     }
-    ram = rb->offset + offset;
-
-    qemu_spin_lock(&cpu->neg.tlb.c.lock);
-    dw_check_cap(cpu);
     writable = (full->prot & PAGE_WRITE) && !(full->prot & PAGE_WRITE_INV)
                && !rb->mr->readonly && !memory_region_is_rom(rb->mr)
                && !memory_region_is_romd(rb->mr)
-               && !cpu_physical_memory_is_clean(ram);
-    walk = dw_walk_for_map(cpu, vaddr, full->phys_addr, writable);
-    ret = dw_map_range((void *)(c->gs[slot] + (vaddr & TARGET_PAGE_MASK)),
-                       TARGET_PAGE_SIZE,
-                       writable ? PROT_READ | PROT_WRITE : PROT_READ,
-                       rb->fd, rb->fd_offset + offset);
+               && !cpu_physical_memory_is_clean(rb->offset + offset);
+    walk[0] = dw_walk_for_map(cpu, vaddr, full->phys_addr, writable);
+    first = dw_grow_run(cpu, slot, page, writable ? DW_PROT_RW : DW_PROT_READ,
+                        rb, offset, walk, &n);
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_check_cap(cpu);
+    ret = dw_map_range((void *)(c->gs[slot] +
+                                ((uintptr_t)first << TARGET_PAGE_BITS)),
+                       (size_t)n << TARGET_PAGE_BITS,
+                       writable ? PROT_READ | PROT_WRITE : PROT_READ, rb->fd,
+                       rb->fd_offset + offset -
+                       ((uint64_t)(page - first) << TARGET_PAGE_BITS));
     if (ret == 0) {
-        if (!test_and_set_bit(page, c->mapped[slot])) {
-            c->n_mapped[slot]++;
-            qatomic_inc(&dw_total_pages);
+        for (uint32_t i = 0; i < n; i++) {
+            uintptr_t rw = host_page + ((intptr_t)(first + i - page) <<
+                                        TARGET_PAGE_BITS);
+
+            dw_note_mapped(c, slot, first + i, walk[i], writable ? rw : 0);
         }
-        c->walk[slot][page] = walk;
-        if (writable) {
-            g_hash_table_insert(c->writable[slot], GUINT_TO_POINTER(page),
-                                (void *)((uintptr_t)host &
-                                         TARGET_PAGE_MASK));
-        } else {
-            g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(page));
-        }
-        qatomic_inc(&dw_stats.pages_mapped);
+        qatomic_add(&dw_stats.pages_mapped, n);
+        qatomic_inc(&dw_stats.fills);
     }
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     if (ret < 0) {
@@ -864,8 +1010,8 @@ void dw_format_stats(GString *buf)
     g_string_append_printf(buf,
         "windows: %u (%u vCPUs x %u), %" PRIu64 " GiB reserved at %p\n"
         "pages mapped now: %" PRIu64 " (cap %" PRIu64 ")\n"
-        "faults: %" PRIu64 ", fills: %" PRIu64 ", guest page faults: %"
-        PRIu64 "\n"
+        "faults: %" PRIu64 ", fills: %" PRIu64 " (%" PRIu64 " pages, "
+        "%" PRIu64 " of them batched), guest page faults: %" PRIu64 "\n"
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
@@ -875,7 +1021,9 @@ void dw_format_stats(GString *buf)
         dw_layout.total_size >> 30, (void *)dw_base,
         qatomic_read(&dw_total_pages), dw_max_pages,
         qatomic_read(&dw_stats.faults),
+        qatomic_read(&dw_stats.fills),
         qatomic_read(&dw_stats.pages_mapped),
+        qatomic_read(&dw_stats.pages_mapped) - qatomic_read(&dw_stats.fills),
         qatomic_read(&dw_stats.guest_faults),
         qatomic_read(&dw_stats.resets),
         qatomic_read(&dw_stats.page_unmaps),

@@ -892,6 +892,10 @@ static void test_walk_legacy(void)
     CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_W |
                              DW_WALK_D);
 
+    /* Bit 7 of a 4 KiB PTE is PAT, not a large page. */
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_A | E_PS);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID);
+
     /* Clean leaf: no D in the summary, so a RW mapping is not kept. */
     walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_W | E_U | E_A);
     CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_W);
@@ -926,7 +930,9 @@ static void test_walk_pse_a20(void)
     walk_put32(1 * PG + 0x301 * 4, 0x00400000 | E_PS | E_P | E_W | E_A |
                                    E_D);
     CHECK_EQ(walk32(&p, va), 0x00512000 | DW_WALK_VALID | DW_WALK_W |
-                             DW_WALK_D);
+                             DW_WALK_D | DW_WALK_LARGE);
+    /* Its neighbours differ by the frame only. */
+    CHECK_EQ(walk32(&p, va + 5 * PG), walk32(&p, va) + 5 * PG);
     /* PSE-36 or reserved bits: not kept. */
     walk_put32(1 * PG + 0x301 * 4, 0x00402000 | E_PS | E_P | E_A);
     CHECK_EQ(walk32(&p, va), 0);
@@ -978,7 +984,7 @@ static void test_walk_pae(void)
 
     /* 2 MiB page. */
     walk_put64(2 * PG + 3 * 8, 0x40000000ULL | E_PS | E_P | E_A);
-    CHECK_EQ(walk32(&p, va), 0x40003000ULL | DW_WALK_VALID);
+    CHECK_EQ(walk32(&p, va), 0x40003000ULL | DW_WALK_VALID | DW_WALK_LARGE);
     walk_put64(2 * PG + 3 * 8, 0x40002000ULL | E_PS | E_P | E_A);
     CHECK_EQ(walk32(&p, va), 0);
 }
