@@ -565,8 +565,10 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
                             dw_read_phys_fn read, void *opaque)
 {
     uint64_t addr = ((1ULL << p->phys_bits) - 1) & ~0xfffULL;
-    /* Address bits past MAXPHYADDR, and 52-62 which no 32-bit guest
-     * needs (kept conservative: such entries are just not kept). */
+    /*
+     * Address bits past MAXPHYADDR, and 52-62 which no 32-bit guest
+     * needs (kept conservative: such entries are just not kept).
+     */
     uint64_t rsvd = ~addr & ~0xfffULL & ~PTE_NX;
     uint64_t sum = PTE_W | PTE_U;
     uint64_t pdpte, pde, pte, gpa, leaf;

@@ -31,6 +31,7 @@
 #include "exec/ram_addr.h"
 #include "exec/memory.h"
 #include "tcg/tcg.h"
+#include "system/system.h"
 #include "accel/tcg/internal-common.h"
 #include "accel/tcg/tb-internal.h"
 #include "tcg/direct-window.h"
@@ -155,6 +156,11 @@ bool dw_parse_mode(const char *str, TCGFastMode *mode, Error **errp)
     error_setg(errp, "invalid value '%s' for fast (expected off, seg, "
                "auto or classic)", str);
     return false;
+}
+
+TCGFastMode dw_default_mode(void)
+{
+    return DW_HOST_SUPPORTED ? TCG_FAST_SEG : TCG_FAST_OFF;
 }
 
 const char *dw_mode_name(TCGFastMode mode)
@@ -773,8 +779,9 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
     bool writable;
     int ret;
 
+    /* A private file mapping (share=off) is not what the fd holds. */
     rb = qemu_ram_block_from_host(host, true, &offset);
-    if (!rb || rb->fd < 0) {
+    if (!rb || rb->fd < 0 || !qemu_ram_is_shared(rb)) {
         return DW_SLOW_NOFD;
     }
     writable = (full->prot & PAGE_WRITE) && !(full->prot & PAGE_WRITE_INV)
@@ -934,6 +941,39 @@ static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
     return false;
 }
 
+/*
+ * Once the board has made its RAM: pages of huge-page RAM cannot be
+ * mapped one by one, so refuse it (fast=auto turns the mode off, which
+ * is still possible: no TB has been made yet).
+ */
+static void dw_check_ram(Notifier *n, void *unused)
+{
+    RAMBlock *rb;
+
+    RCU_READ_LOCK_GUARD();
+    RAMBLOCK_FOREACH(rb) {
+        g_autofree char *why = NULL;
+
+        if (qemu_ram_pagesize(rb) == qemu_real_host_page_size()) {
+            continue;
+        }
+        why = g_strdup_printf("RAM block '%s' uses %zu KiB host pages "
+                              "(hugetlb), the windows map 4 KiB pages",
+                              qemu_ram_get_idstr(rb),
+                              qemu_ram_pagesize(rb) >> 10);
+        if (dw_mode == TCG_FAST_AUTO) {
+            warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+            dw_enabled = false;
+            return;
+        }
+        error_report("fast=%s: %s", dw_mode_name(dw_mode), why);
+        error_printf("Use -accel tcg,fast=off for the softmmu.\n");
+        exit(1);
+    }
+}
+
+static Notifier dw_ram_check = { .notify = dw_check_ram };
+
 bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
 {
     struct sigaction sa = { 0 };
@@ -996,6 +1036,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     }
 #endif
     dw_enabled = true;
+    qemu_add_machine_init_done_notifier(&dw_ram_check);
     atexit(dw_log_stats);
     return true;
 }

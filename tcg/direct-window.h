@@ -27,6 +27,9 @@ typedef enum TCGFastMode {
 /* True once the windows are reserved and the fault handler installed. */
 extern bool dw_enabled;
 
+/* The mode without -accel tcg,fast=: seg where the host has what it needs. */
+TCGFastMode dw_default_mode(void);
+
 /*
  * Parse and print the accelerator property value.
  * Returns false (and sets @errp) for an unknown value.

@@ -14,7 +14,9 @@
 #define COLS 80
 #define ROWS 25
 
-static volatile unsigned short *const vga = (unsigned short *)0xb8000;
+/* VGA memory is device memory: every access must happen, in order. */
+static volatile unsigned short *const vga = /* MMIO */
+    (unsigned short *)0xb8000;
 
 static inline void outb(unsigned short port, unsigned char val)
 {
@@ -31,7 +33,7 @@ static void cursor_off(void)
 /* Clear with 4-byte stores: two cells each. */
 static void clear(void)
 {
-    volatile unsigned int *p = (volatile unsigned int *)vga;
+    volatile unsigned int *p = (volatile unsigned int *)vga; /* MMIO */
 
     for (int i = 0; i < COLS * ROWS / 2; i++) {
         p[i] = 0x07200720;
@@ -49,7 +51,7 @@ static void put_words(int row, const char *s, unsigned char attr)
 /* Row @row with byte stores: character and attribute separately. */
 static void put_bytes(int row, const char *s, unsigned char attr)
 {
-    volatile unsigned char *b = (volatile unsigned char *)vga;
+    volatile unsigned char *b = (volatile unsigned char *)vga; /* MMIO */
 
     for (int i = 0; s[i]; i++) {
         b[2 * (row * COLS + i)] = s[i];
@@ -104,7 +106,8 @@ static int check_row(int row, const char *want, unsigned char attr)
 
 int main(void)
 {
-    static const char *const words = "qemu-fast: VGA text through 2-byte stores";
+    static const char *const words =
+        "qemu-fast: VGA text through 2-byte stores";
     static const char *const bytes = "byte stores: character, then attribute";
     static const char *const movs = "rep movsw from RAM into the VGA window";
     unsigned int sum = 0;
