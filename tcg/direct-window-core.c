@@ -221,7 +221,7 @@ int dw_reset_window(const struct dw_layout *l, uintptr_t base,
  * Hand-written: qemu_strtoull is not available here, and a digit loop
  * with an explicit overflow check is simpler than strtoull's errno.
  */
-static bool dw_parse_count(const char *s, uint64_t *val)
+static bool dw_parse_count(const char *s, uint64_t min, uint64_t *val)
 {
     uint64_t v = 0;
     const char *p = s;
@@ -234,7 +234,7 @@ static bool dw_parse_count(const char *s, uint64_t *val)
         }
         v = v * 10 + d;
     }
-    if (p == s || v == 0) {
+    if (p == s || v < min) {
         return false;
     }
     while (*p == '\n' || *p == ' ' || *p == '\t') {
@@ -247,7 +247,8 @@ static bool dw_parse_count(const char *s, uint64_t *val)
     return true;
 }
 
-uint64_t dw_read_max_map_count_from(const char *path)
+/* A number from a /proc/sys file at least @min, or @dflt. */
+static uint64_t dw_read_sysctl(const char *path, uint64_t min, uint64_t dflt)
 {
     char buf[32];
     uint64_t val;
@@ -255,18 +256,23 @@ uint64_t dw_read_max_map_count_from(const char *path)
     int fd = open(path, O_RDONLY | O_CLOEXEC);
 
     if (fd < 0) {
-        return DW_DEFAULT_MAX_MAP_COUNT;
+        return dflt;
     }
     n = read(fd, buf, sizeof(buf) - 1);
     close(fd);
     if (n <= 0) {
-        return DW_DEFAULT_MAX_MAP_COUNT;
+        return dflt;
     }
     buf[n] = '\0';
-    if (!dw_parse_count(buf, &val)) {
-        return DW_DEFAULT_MAX_MAP_COUNT;
+    if (!dw_parse_count(buf, min, &val)) {
+        return dflt;
     }
     return val;
+}
+
+uint64_t dw_read_max_map_count_from(const char *path)
+{
+    return dw_read_sysctl(path, 1, DW_DEFAULT_MAX_MAP_COUNT);
 }
 
 uint64_t dw_read_max_map_count(void)
@@ -612,4 +618,55 @@ uint64_t dw_walk(const struct dw_paging *p, uint32_t vaddr,
 {
     return p->pae ? dw_walk_pae(p, vaddr, read, opaque)
                   : dw_walk_legacy(p, vaddr, read, opaque);
+}
+
+/* ------------------------------------------------------------------ */
+/* Classic layout                                                     */
+/* ------------------------------------------------------------------ */
+
+uint64_t dw_classic_min_addr_from(const char *path)
+{
+    uint64_t v = dw_read_sysctl(path, 0, DW_DEFAULT_MMAP_MIN_ADDR);
+
+    return dw_round_up(v, DW_PAGE_SIZE);
+}
+
+int dw_classic_reserve(uint64_t min_addr, uint64_t guard, void **out)
+{
+    size_t len = DW_WINDOW_SIZE + guard - min_addr;
+    void *want = (void *)(uintptr_t)min_addr;
+    void *p;
+
+    if (min_addr >= DW_WINDOW_SIZE || (min_addr & (DW_PAGE_SIZE - 1))) {
+        return -EINVAL;
+    }
+    p = mmap(want, len, PROT_NONE, DW_RESERVE_FLAGS | MAP_FIXED_NOREPLACE,
+             -1, 0);
+    if (p == MAP_FAILED) {
+        return -errno;
+    }
+    /* Kernels before 4.17 ignore the flag and may place it elsewhere. */
+    if (p != want) {
+        munmap(p, len);
+        return -EEXIST;
+    }
+    *out = p;
+    return 0;
+}
+
+bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,
+                         bool *in_guard)
+{
+    if ((uint64_t)host >= DW_WINDOW_SIZE + guard) {
+        return false;
+    }
+    *vaddr = (uint32_t)host;
+    *in_guard = (uint64_t)host >= DW_WINDOW_SIZE;
+    return true;
+}
+
+int dw_classic_reset(uint64_t min_addr)
+{
+    return dw_unmap_range((void *)(uintptr_t)min_addr,
+                          DW_WINDOW_SIZE - min_addr);
 }

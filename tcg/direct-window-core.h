@@ -151,6 +151,40 @@ int dw_map_range(void *addr, size_t len, int prot, int fd, uint64_t offset);
 int dw_protect_range(void *addr, size_t len, int prot);
 
 /* ------------------------------------------------------------------ */
+/* Classic layout: one unseparated window at host address 0           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * fast=classic, the benchmark baseline, works as qemu-fast did in 2004:
+ * guest virtual address == host virtual address, no segment base, one
+ * window for every MMU index.  Host pages below vm.mmap_min_addr cannot
+ * be mapped, so guest pages there always take the slow path.
+ */
+
+/* vm.mmap_min_addr when /proc cannot tell (the usual Linux default). */
+#define DW_DEFAULT_MMAP_MIN_ADDR    65536
+
+/* vm.mmap_min_addr from @path, rounded up to a page. */
+uint64_t dw_classic_min_addr_from(const char *path);
+
+/*
+ * Reserve host [@min_addr, 4 GiB + @guard) PROT_NONE exactly there.
+ * Returns 0, -EEXIST when something is already mapped in that range, or
+ * another -errno.
+ */
+int dw_classic_reserve(uint64_t min_addr, uint64_t guard, void **out);
+
+/*
+ * Does the faulting host address @host belong to the classic window (or
+ * its guard)?  Fills @vaddr (wrapped for the guard) and @in_guard.
+ */
+bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,
+                         bool *in_guard);
+
+/* Remap the classic window [@min_addr, 4 GiB) PROT_NONE. */
+int dw_classic_reset(uint64_t min_addr);
+
+/* ------------------------------------------------------------------ */
 /* 2. Mapping accounting                                              */
 /* ------------------------------------------------------------------ */
 

@@ -80,12 +80,13 @@ enum {
     DW_SLOW_WATCH,
     DW_SLOW_WRAP,           /* access straddling 4 GiB, into the guard */
     DW_SLOW_NOFD,           /* RAM without a file descriptor */
+    DW_SLOW_LOW,            /* fast=classic: below vm.mmap_min_addr */
     DW_SLOW_OTHER,
     DW_SLOW__MAX
 };
 
 static const char *const dw_slow_names[DW_SLOW__MAX] = {
-    "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "other",
+    "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "low", "other",
 };
 
 typedef struct DWCpu {
@@ -99,6 +100,7 @@ typedef struct DWCpu {
      */
     uint64_t *walk[DW_NB_SLOTS];
     bool in_cr3_flush;                  /* windows already revalidated */
+    unsigned classic_slot;              /* fast=classic: who has the window */
 } DWCpu;
 
 static struct {
@@ -112,6 +114,7 @@ static struct {
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t cr3_writes;
+    uint64_t classic_switches;
     uint64_t pages_kept;
     uint64_t pages_dropped;
     uint64_t slow[DW_SLOW__MAX];
@@ -119,6 +122,12 @@ static struct {
 
 bool dw_enabled;
 static TCGFastMode dw_mode;
+/*
+ * fast=classic: one window at host address 0 for every MMU index, no
+ * segment base; host pages below dw_classic_min cannot be mapped.
+ */
+static bool dw_classic;
+static uint64_t dw_classic_min;
 static struct dw_layout dw_layout;
 static uintptr_t dw_base;
 static DWCpu *dw_cpus;
@@ -195,7 +204,7 @@ static inline void dw_set_gs(uintptr_t value)
 
 void dw_cpu_exec_enter(CPUState *cpu)
 {
-    if (!dw_enabled || dw_thread_ready) {
+    if (!dw_enabled || dw_classic || dw_thread_ready) {
         return;
     }
     unsigned long gs = 0;
@@ -214,11 +223,40 @@ void dw_cpu_exec_exit(CPUState *cpu)
     }
 }
 
+static void dw_reset_slot(CPUState *cpu, unsigned slot);
+
+/*
+ * fast=classic has one window for all MMU indexes: a TB of another
+ * index (a privilege change) empties it, as qemu-fast did in 2004.
+ */
+static void dw_classic_switch(CPUState *cpu, unsigned slot)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_reset_slot(cpu, c->classic_slot);
+    c->classic_slot = slot;
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    qatomic_inc(&dw_stats.classic_switches);
+}
+
 void dw_enter_tb(CPUState *cpu, uint8_t slot1)
 {
-    if (slot1) {
-        dw_set_gs(dw_cpus[cpu->cpu_index].gs[slot1 - 1]);
+    if (!slot1) {
+        return;
     }
+    if (dw_classic) {
+        if (dw_cpus[cpu->cpu_index].classic_slot != slot1 - 1) {
+            dw_classic_switch(cpu, slot1 - 1);
+        }
+        return;
+    }
+    dw_set_gs(dw_cpus[cpu->cpu_index].gs[slot1 - 1]);
+}
+
+bool dw_unseparated(void)
+{
+    return dw_classic;
 }
 
 static bool dw_is_sticky(uint64_t phys_pc)
@@ -266,7 +304,11 @@ static void dw_reset_slot(CPUState *cpu, unsigned slot)
     if (c->n_mapped[slot] == 0) {
         return;
     }
-    dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, slot);
+    if (dw_classic) {
+        dw_classic_reset(dw_classic_min);
+    } else {
+        dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, slot);
+    }
     dw_forget_all(c, slot);
     qatomic_inc(&dw_stats.resets);
 }
@@ -689,6 +731,7 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
     /* Pages under one page table: 1024 (2-level) or 512 (PAE). */
     uint32_t table = env->cr[4] & CR4_PAE_MASK ? 512 : 1024;
     uint32_t lo = page & ~(table - 1), hi = lo + table;
+    uint32_t floor = dw_classic_min >> TARGET_PAGE_BITS;
     uint64_t before[DW_BATCH_MAX], after[DW_BATCH_MAX];
     uint32_t n_before = 0, n_after = 0;
     struct dw_paging p;
@@ -716,7 +759,7 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
         after[n_after++] = sum;
     }
     while (n_before + n_after + 1 < DW_BATCH_MAX &&
-           page - n_before > lo &&
+           page - n_before > MAX(lo, floor) &&
            !test_bit(page - n_before - 1, c->mapped[slot])) {
         uint32_t d = n_before + 1;
         uint64_t sum = dw_walk(&p, (page - d) << TARGET_PAGE_BITS,
@@ -801,9 +844,12 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
                        rb->fd_offset + offset -
                        ((uint64_t)(page - first) << TARGET_PAGE_BITS));
     if (ret == 0) {
+        /* The run's RAM starts (page - first) pages before @host. */
+        uintptr_t run_host = host_page -
+                             ((uintptr_t)(page - first) << TARGET_PAGE_BITS);
+
         for (uint32_t i = 0; i < n; i++) {
-            uintptr_t rw = host_page + ((intptr_t)(first + i - page) <<
-                                        TARGET_PAGE_BITS);
+            uintptr_t rw = run_host + ((uintptr_t)i << TARGET_PAGE_BITS);
 
             dw_note_mapped(c, slot, first + i, walk[i], writable ? rw : 0);
         }
@@ -838,6 +884,9 @@ static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
     qatomic_inc(&dw_stats.faults);
     if (in_guard) {
         dw_slow(cpu, ra, mask, DW_SLOW_WRAP);
+    }
+    if (vaddr < dw_classic_min) {
+        dw_slow(cpu, ra, mask, DW_SLOW_LOW);
     }
     if (!QTAILQ_EMPTY(&cpu->watchpoints)) {
         dw_slow(cpu, ra, mask, DW_SLOW_WATCH);
@@ -886,20 +935,34 @@ static void dw_chain_segv(int sig, siginfo_t *info, void *puc)
     }
 }
 
+/* Is @host in a window of @cpu (or its guard)?  Which one, where? */
+static bool dw_classify(CPUState *cpu, uintptr_t host, unsigned *slot,
+                        uint32_t *vaddr, bool *in_guard)
+{
+    unsigned vcpu;
+
+    if (dw_classic) {
+        *slot = dw_cpus[cpu->cpu_index].classic_slot;
+        return dw_classic_classify(host, dw_layout.guard_size, vaddr,
+                                   in_guard);
+    }
+    return dw_classify_addr(&dw_layout, dw_base, host, &vcpu, slot, vaddr,
+                            in_guard) && vcpu == cpu->cpu_index;
+}
+
 static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
 {
     ucontext_t *uc = puc;
     uintptr_t pc = uc->uc_mcontext.gregs[REG_RIP];
     CPUState *cpu = current_cpu;
-    unsigned vcpu, slot;
+    unsigned slot;
     uint32_t vaddr;
     bool in_guard;
 
     if (cpu && info->si_code > 0 &&
         in_code_gen_buffer((void *)(pc - tcg_splitwx_diff)) &&
-        dw_classify_addr(&dw_layout, dw_base, (uintptr_t)info->si_addr,
-                         &vcpu, &slot, &vaddr, &in_guard) &&
-        vcpu == cpu->cpu_index) {
+        dw_classify(cpu, (uintptr_t)info->si_addr, &slot, &vaddr,
+                    &in_guard)) {
         bool is_write = uc->uc_mcontext.gregs[REG_ERR] & 2;
 
         /*
@@ -984,22 +1047,40 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     if (mode == TCG_FAST_OFF) {
         return true;
     }
-    if (mode == TCG_FAST_CLASSIC) {
-        error_setg(errp, "fast=classic is not available yet");
-        return false;
-    }
     if (!DW_HOST_SUPPORTED) {
         return dw_refuse(mode, errp, "needs an x86-64 Linux host");
     }
     if (max_cpus == 0) {
         max_cpus = 1;
     }
+    dw_classic = mode == TCG_FAST_CLASSIC;
+    if (dw_classic && max_cpus > 1) {
+        error_setg(errp, "fast=classic runs one vCPU only, not %u",
+                   max_cpus);
+        error_append_hint(errp, "Use -smp 1, or fast=seg for SMP.\n");
+        return false;
+    }
     ret = dw_layout_init(&dw_layout, max_cpus, 0,
                          qemu_real_host_page_size());
     if (ret < 0) {
         return dw_refuse(mode, errp, "too many vCPUs for the guest windows");
     }
-    ret = dw_reserve(dw_layout.total_size, &base);
+    if (dw_classic) {
+        dw_classic_min = dw_classic_min_addr_from("/proc/sys/vm/mmap_min_addr");
+        ret = dw_classic_reserve(dw_classic_min, dw_layout.guard_size, &base);
+        if (ret < 0) {
+            error_setg(errp, "fast=classic: cannot reserve host addresses "
+                       "[0x%" PRIx64 ", 4 GiB + guard) for the window: %s",
+                       dw_classic_min, ret == -EEXIST ?
+                       "something is mapped there already" : strerror(-ret));
+            error_append_hint(errp, "Use fast=seg, which maps its windows "
+                              "anywhere.\n");
+            return false;
+        }
+        base = NULL;
+    } else {
+        ret = dw_reserve(dw_layout.total_size, &base);
+    }
     if (ret < 0) {
         g_autofree char *why =
             g_strdup_printf("cannot reserve %" PRIu64 " GiB of address "
@@ -1018,7 +1099,9 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     dw_cpus = g_new0(DWCpu, max_cpus);
     for (unsigned i = 0; i < max_cpus; i++) {
         for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
-            dw_cpus[i].gs[s] = dw_window_base(&dw_layout, dw_base, i, s);
+            /* classic: guest vaddr == host address in every slot */
+            dw_cpus[i].gs[s] = dw_classic ? 0 :
+                               dw_window_base(&dw_layout, dw_base, i, s);
             dw_cpus[i].mapped[s] = bitmap_new(DW_GUEST_PAGES);
             dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
             dw_cpus[i].walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
@@ -1048,8 +1131,19 @@ void dw_format_stats(GString *buf)
     if (!dw_enabled) {
         return;
     }
+    if (dw_classic) {
+        g_string_append_printf(buf, "window: 1 at host address 0, mapped "
+                               "from 0x%" PRIx64 ", emptied on %" PRIu64
+                               " MMU index switches\n", dw_classic_min,
+                               qatomic_read(&dw_stats.classic_switches));
+    } else {
+        g_string_append_printf(buf, "windows: %u (%u vCPUs x %u), %" PRIu64
+                               " GiB reserved at %p\n",
+                               dw_n_cpus * DW_NB_SLOTS, dw_n_cpus,
+                               DW_NB_SLOTS, dw_layout.total_size >> 30,
+                               (void *)dw_base);
+    }
     g_string_append_printf(buf,
-        "windows: %u (%u vCPUs x %u), %" PRIu64 " GiB reserved at %p\n"
         "pages mapped now: %" PRIu64 " (cap %" PRIu64 ")\n"
         "faults: %" PRIu64 ", fills: %" PRIu64 " (%" PRIu64 " pages, "
         "%" PRIu64 " of them batched), guest page faults: %" PRIu64 "\n"
@@ -1058,8 +1152,6 @@ void dw_format_stats(GString *buf)
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
         PRIu64 "\n",
-        dw_n_cpus * DW_NB_SLOTS, dw_n_cpus, DW_NB_SLOTS,
-        dw_layout.total_size >> 30, (void *)dw_base,
         qatomic_read(&dw_total_pages), dw_max_pages,
         qatomic_read(&dw_stats.faults),
         qatomic_read(&dw_stats.fills),

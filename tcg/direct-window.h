@@ -55,7 +55,16 @@ int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
 /* Window slot + 1 of a TB made for @mmu_idx, 0 for none. */
 uint8_t dw_tb_slot(int mmu_idx);
 
-/* Load GS for a TB with window slot + 1 @slot1 (0: leave GS alone). */
+/*
+ * fast=classic: direct accesses use guest virtual addresses as host
+ * addresses, with addr32 but no segment prefix.
+ */
+bool dw_unseparated(void);
+
+/*
+ * Load GS for a TB with window slot + 1 @slot1 (0: leave GS alone); in
+ * fast=classic, empty the window when @slot1 is another MMU index.
+ */
 void dw_enter_tb(CPUState *cpu, uint8_t slot1);
 
 /* Save the thread's GS base on entry to cpu_exec, restore it on exit. */

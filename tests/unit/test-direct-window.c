@@ -787,9 +787,24 @@ static void host_round_trip(const struct dw_layout *l, uintptr_t b, int fd)
     CHECK_EQ(dw_reset_window(l, b, 1, 0), -EINVAL);
 }
 
-static void test_host_reserve_map_unmap(void)
+/* Run @fn with probe_handler catching SIGSEGV and SIGBUS. */
+static void with_probe_handler(void (*fn)(void))
 {
     struct sigaction sa, old_segv, old_bus;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_sigaction = probe_handler;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGSEGV, &sa, &old_segv);
+    sigaction(SIGBUS, &sa, &old_bus);
+    fn();
+    sigaction(SIGSEGV, &old_segv, NULL);
+    sigaction(SIGBUS, &old_bus, NULL);
+}
+
+static void host_reserve_map_unmap(void)
+{
     /* One vCPU: 32 GiB, the most valgrind lets a process reserve. */
     struct dw_layout l = layout_for(1);
     void *base = NULL;
@@ -801,20 +816,14 @@ static void test_host_reserve_map_unmap(void)
     if (ret || fd < 0) {
         return;
     }
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_sigaction = probe_handler;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, &old_segv);
-    sigaction(SIGBUS, &sa, &old_bus);
-
     host_round_trip(&l, (uintptr_t)base, fd);
-
-    sigaction(SIGSEGV, &old_segv, NULL);
-    sigaction(SIGBUS, &old_bus, NULL);
     close(fd);
     CHECK_EQ(dw_release(base, l.total_size), 0);
+}
+
+static void test_host_reserve_map_unmap(void)
+{
+    with_probe_handler(host_reserve_map_unmap);
 }
 
 static void test_host_errors(void)
@@ -989,6 +998,83 @@ static void test_walk_pae(void)
     CHECK_EQ(walk32(&p, va), 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* Classic layout                                                     */
+/* ------------------------------------------------------------------ */
+
+static uint64_t min_addr_of(const char *text)
+{
+    const char *path = write_tmp(text);
+    uint64_t v = dw_classic_min_addr_from(path);
+
+    unlink(path);
+    return v;
+}
+
+static void test_classic_min_addr(void)
+{
+    CHECK_EQ(min_addr_of("65536\n"), 65536);
+    CHECK_EQ(min_addr_of("0\n"), 0);            /* allowed here */
+    CHECK_EQ(min_addr_of("4097\n"), 8192);      /* rounded up to a page */
+    CHECK_EQ(min_addr_of("x\n"), DW_DEFAULT_MMAP_MIN_ADDR);
+    CHECK_EQ(dw_classic_min_addr_from("/nonexistent"),
+             DW_DEFAULT_MMAP_MIN_ADDR);
+}
+
+static void test_classic_classify(void)
+{
+    uint32_t va = 0;
+    bool guard = true;
+
+    CHECK(dw_classic_classify(0x1234, DW_GUARD_MIN, &va, &guard));
+    CHECK_EQ(va, 0x1234);
+    CHECK(!guard);
+    CHECK(dw_classic_classify(0xFFFFFFFFu, DW_GUARD_MIN, &va, &guard));
+    CHECK_EQ(va, 0xFFFFFFFFu);
+    CHECK(!guard);
+    /* Past 4 GiB: the guard, wrapping to the bottom of the space. */
+    CHECK(dw_classic_classify(DW_WINDOW_SIZE + 5, DW_GUARD_MIN, &va, &guard));
+    CHECK_EQ(va, 5);
+    CHECK(guard);
+    CHECK(!dw_classic_classify(DW_WINDOW_SIZE + DW_GUARD_MIN, DW_GUARD_MIN,
+                               &va, &guard));
+    CHECK(!dw_classic_classify(0x7f0000000000ULL, DW_GUARD_MIN, &va, &guard));
+}
+
+static void classic_reserve(void)
+{
+    uint64_t min = 1 << 20;
+    void *base = NULL, *again = NULL;
+    int fd = make_ram(2);
+    uint8_t val = 0;
+
+    CHECK_EQ(dw_classic_reserve(min + 1, DW_GUARD_MIN, &base), -EINVAL);
+    CHECK_EQ(dw_classic_reserve(DW_WINDOW_SIZE, DW_GUARD_MIN, &base),
+             -EINVAL);
+    if (dw_classic_reserve(min, DW_GUARD_MIN, &base) != 0 || fd < 0) {
+        CHECK(!"classic window reserved");
+        return;
+    }
+    CHECK_EQ((uintptr_t)base, min);
+    /* Something is there now: a second reservation is refused. */
+    CHECK_EQ(dw_classic_reserve(min, DW_GUARD_MIN, &again), -EEXIST);
+
+    /* Guest vaddr == host address. */
+    CHECK_EQ(dw_map_range((void *)0x40000000, PG, PROT_READ, fd, PG), 0);
+    CHECK(probe_read(0x40000000, &val));
+    CHECK_EQ(val, pattern(1, 0));
+    CHECK_EQ(dw_classic_reset(min), 0);
+    CHECK(!probe_read(0x40000000, &val));
+
+    CHECK_EQ(dw_release(base, DW_WINDOW_SIZE + DW_GUARD_MIN - min), 0);
+    close(fd);
+}
+
+static void test_classic_reserve(void)
+{
+    with_probe_handler(classic_reserve);
+}
+
 int main(void)
 {
     run_test("mmu index <-> slot table", test_slot_map);
@@ -1016,6 +1102,9 @@ int main(void)
     run_test("walk: 2-level, rights, A/D, CR3", test_walk_legacy);
     run_test("walk: PSE 4 MiB pages, A20", test_walk_pse_a20);
     run_test("walk: PAE, NX, reserved bits, 2 MiB", test_walk_pae);
+    run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
+    run_test("classic: classify addresses", test_classic_classify);
+    run_test("classic: reserve at 0, map, reset", test_classic_reserve);
 
     printf("1..%u\n", t_count);
     return t_failed ? 1 : 0;
