@@ -10,7 +10,7 @@ IMAGE ?= linux-i386
 -include config.mk
 
 .PHONY: all help deps qemu boot check check-unit images image \
-        patches-check clean distclean
+        patches-check bench upstream clean distclean
 .DELETE_ON_ERROR:
 
 all: qemu
@@ -19,6 +19,9 @@ help:
 	@echo 'make            build build/qemu-fast and build/qemu-i386'
 	@echo 'make boot       build everything and boot the guest (IMAGE=$(IMAGE))'
 	@echo 'make check      build everything and run every test'
+	@echo 'make bench      benchmark against upstream, classic and native'
+	@echo '                (QUICK=1: a few minutes; results in build/bench)'
+	@echo 'make upstream   build unpatched upstream QEMU in build/upstream'
 	@echo 'make images     build the guest images'
 	@echo 'make patches-check  check the quilt series on a pristine tree'
 	@echo 'make deps       install the Debian packages (root)'
@@ -68,6 +71,27 @@ images: image
 
 boot: qemu image
 	scripts/boot-guest --image=$(IMAGE) $(if $(DISPLAY),--display)
+
+# --- benchmarks ------------------------------------------------------------
+
+# The same upstream tree with no patches, same configure flags, built
+# beside ours: the relative source paths match build/qemu's, so ccache
+# serves every file the series does not touch.
+upstream: config.mk
+	@if [ "$$(cat $(B)/upstream/.upstream-id 2>/dev/null)" != "$(UPSTREAM_ID)" ] || \
+	    [ ! -f $(B)/upstream/src/qemu/VERSION ]; then \
+	    scripts/fetch-upstream --upstream=$(UPSTREAM) \
+	        --dest=$(B)/upstream/src/qemu && \
+	    echo "$(UPSTREAM_ID)" >$(B)/upstream/.upstream-id; \
+	fi
+	scripts/build-qemu --src=$(B)/upstream/src/qemu --out=$(B)/upstream/qemu \
+	    --target-list=i386-softmmu --cc=$(QEMU_CC) \
+	    $(if $(filter 1,$(ENABLE_DEBUG)),--debug) \
+	    $(if $(EXTRA_CFLAGS),--extra-cflags="$(EXTRA_CFLAGS)") \
+	    $(if $(MESON_PYTHONPATH),--meson-path=$(MESON_PYTHONPATH))
+
+bench: qemu image upstream
+	scripts/bench $(if $(filter 1,$(QUICK)),--quick)
 
 # --- tests -----------------------------------------------------------------
 

@@ -21,6 +21,7 @@
 #include "qemu/bitmap.h"
 #include "qemu/error-report.h"
 #include "qemu/log.h"
+#include "qemu/timer.h"
 #include "monitor/monitor.h"
 #include "monitor/hmp-target.h"
 #include "qapi/error.h"
@@ -50,6 +51,7 @@
 #endif
 
 #define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
+#define DW_MAPPED_WORDS BITS_TO_LONGS(DW_GUEST_PAGES)
 
 /*
  * A TB whose accesses left the direct path this many times (MMIO, stores
@@ -92,6 +94,11 @@ static const char *const dw_slow_names[DW_SLOW__MAX] = {
 typedef struct DWCpu {
     uintptr_t gs[DW_NB_SLOTS];          /* window bases */
     unsigned long *mapped[DW_NB_SLOTS]; /* guest pages mapped */
+    /*
+     * One bit per word of @mapped that may be non-zero, so that a walk
+     * over the mapped pages skips the empty parts of the 4 GiB quickly.
+     */
+    unsigned long *mapped_words[DW_NB_SLOTS];
     uint32_t n_mapped[DW_NB_SLOTS];
     GHashTable *writable[DW_NB_SLOTS];  /* vpage -> host page of RW pages */
     /*
@@ -114,6 +121,9 @@ static struct {
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t cr3_writes;
+    uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
+    uint64_t fill_ns;           /* time in the fault handler up to a retry */
+    uint64_t unmap_ns;          /* time emptying windows and unmapping */
     uint64_t classic_switches;
     uint64_t pages_kept;
     uint64_t pages_dropped;
@@ -133,8 +143,13 @@ static uintptr_t dw_base;
 static DWCpu *dw_cpus;
 static unsigned dw_n_cpus;
 static bool dw_have_fsgsbase;
-static uint64_t dw_max_pages;
-static uint64_t dw_total_pages;
+static uint64_t dw_total_pages;     /* for the statistics only */
+/*
+ * Host mappings (VMAs) the windows may have made, an upper bound kept
+ * per window below vm.max_map_count by the core's accounting: each mmap,
+ * mprotect or PROT_NONE remap counts as a split, a reset as none left.
+ */
+static struct dw_acct dw_acct;
 static struct sigaction dw_prev_segv;
 
 /* Guest-physical TB start -> slow exits, and the TBs made non-direct. */
@@ -292,6 +307,7 @@ uint8_t dw_tb_slot(int mmu_idx)
 static void dw_forget_all(DWCpu *c, unsigned slot)
 {
     bitmap_zero(c->mapped[slot], DW_GUEST_PAGES);
+    bitmap_zero(c->mapped_words[slot], DW_MAPPED_WORDS);
     qatomic_sub(&dw_total_pages, c->n_mapped[slot]);
     c->n_mapped[slot] = 0;
     g_hash_table_remove_all(c->writable[slot]);
@@ -300,16 +316,20 @@ static void dw_forget_all(DWCpu *c, unsigned slot)
 static void dw_reset_slot(CPUState *cpu, unsigned slot)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
+    int64_t start;
 
     if (c->n_mapped[slot] == 0) {
         return;
     }
+    start = get_clock();
     if (dw_classic) {
         dw_classic_reset(dw_classic_min);
     } else {
         dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, slot);
     }
+    qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
     dw_forget_all(c, slot);
+    dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, slot));
     qatomic_inc(&dw_stats.resets);
 }
 
@@ -343,9 +363,16 @@ static void dw_unmap_pages(CPUState *cpu, unsigned slot,
             continue;
         }
         if (run) {
+            int64_t t0 = get_clock();
+            /* Never remap anything but this window's own pages. */
+            g_assert(start + run <= DW_GUEST_PAGES);
+
             dw_unmap_range((void *)(c->gs[slot] +
                                     ((uintptr_t)start << TARGET_PAGE_BITS)),
                            (size_t)run << TARGET_PAGE_BITS);
+            qatomic_add(&dw_stats.unmap_ns, get_clock() - t0);
+            dw_acct_note_ops(&dw_acct,
+                             dw_window_index(cpu->cpu_index, slot), 1);
             c->n_mapped[slot] -= run;
             qatomic_sub(&dw_total_pages, run);
             qatomic_add(&dw_stats.page_unmaps, run);
@@ -393,6 +420,8 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
                 dw_protect_range((void *)(c->gs[slot] +
                                           (page << TARGET_PAGE_BITS)),
                                  TARGET_PAGE_SIZE, PROT_READ);
+                dw_acct_note_ops(&dw_acct,
+                                 dw_window_index(cpu->cpu_index, slot), 1);
                 g_hash_table_iter_remove(&it);
                 qatomic_inc(&dw_stats.downgrades);
             }
@@ -412,43 +441,61 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
  * host address of the last table page is remembered; the caller holds
  * the RCU read lock for as long as the reader lives.
  */
+/* Table pages remembered: a walk alternates directory and table pages. */
+#define DW_READER_WAYS  4
+
 typedef struct DWPteReader {
     AddressSpace *as;
     MemTxAttrs attrs;
-    hwaddr page;            /* guest-physical page of @host, or -1 */
-    uint8_t *host;          /* NULL: @page is not RAM */
+    unsigned next;                      /* way to replace next */
+    hwaddr page[DW_READER_WAYS];        /* guest-physical page, or -1 */
+    uint8_t *host[DW_READER_WAYS];      /* NULL: that page is not RAM */
 } DWPteReader;
 
 static void dw_pte_reader_init(DWPteReader *r, CPUState *cs)
 {
     r->attrs = cpu_get_mem_attrs(cpu_env(cs));
     r->as = cpu_get_address_space(cs, cpu_asidx_from_attrs(cs, r->attrs));
-    r->page = -1;
-    r->host = NULL;
+    r->next = 0;
+    for (unsigned i = 0; i < DW_READER_WAYS; i++) {
+        r->page[i] = -1;
+        r->host[i] = NULL;
+    }
+}
+
+/* Host address of guest-physical table page @page, NULL if not RAM. */
+static uint8_t *dw_pte_reader_page(DWPteReader *r, hwaddr page)
+{
+    hwaddr xlat, len = TARGET_PAGE_SIZE;
+    MemoryRegion *mr;
+    unsigned way;
+
+    for (way = 0; way < DW_READER_WAYS; way++) {
+        if (r->page[way] == page) {
+            return r->host[way];
+        }
+    }
+    way = r->next;
+    r->next = (way + 1) % DW_READER_WAYS;
+    mr = address_space_translate(r->as, page, &xlat, &len, false, r->attrs);
+    r->page[way] = page;
+    r->host[way] = NULL;
+    if (memory_region_is_ram(mr) && len == TARGET_PAGE_SIZE) {
+        r->host[way] = qemu_map_ram_ptr(mr->ram_block, xlat);
+    }
+    return r->host[way];
 }
 
 static uint64_t dw_read_pte(void *opaque, uint64_t pa, bool wide)
 {
-    DWPteReader *r = opaque;
-    hwaddr page = pa & TARGET_PAGE_MASK;
+    uint8_t *host = dw_pte_reader_page(opaque, pa & TARGET_PAGE_MASK);
 
-    if (page != r->page) {
-        hwaddr xlat, len = TARGET_PAGE_SIZE;
-        MemoryRegion *mr = address_space_translate(r->as, page, &xlat, &len,
-                                                   false, r->attrs);
-
-        r->page = page;
-        r->host = NULL;
-        if (memory_region_is_ram(mr) && len == TARGET_PAGE_SIZE) {
-            r->host = qemu_map_ram_ptr(mr->ram_block, xlat);
-        }
-    }
-    if (!r->host) {
+    if (!host) {
         return 0;
     }
     /* Entries are naturally aligned, so they never cross the page. */
-    return wide ? ldq_le_p(r->host + (pa & ~TARGET_PAGE_MASK))
-                : ldl_le_p(r->host + (pa & ~TARGET_PAGE_MASK));
+    return wide ? ldq_le_p(host + (pa & ~TARGET_PAGE_MASK))
+                : ldl_le_p(host + (pa & ~TARGET_PAGE_MASK));
 }
 
 /* A run of guest pages of one window. */
@@ -510,9 +557,10 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     unsigned long *mapped = c->mapped[slot];
+    unsigned long *words = c->mapped_words[slot];
     g_autoptr(GArray) drop = g_array_new(false, false, sizeof(DWRun));
     uint32_t kept = 0, dropped = 0;
-    unsigned long page;
+    unsigned long w;
     DWPteReader r;
     /* The last large page walked: its first guest page and summary. */
     uint64_t large_page = -1, large_sum = 0;
@@ -523,34 +571,43 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
     }
     rcu_read_lock();
     dw_pte_reader_init(&r, cpu);
-    for (page = find_first_bit(mapped, DW_GUEST_PAGES);
-         page < DW_GUEST_PAGES;
-         page = find_next_bit(mapped, DW_GUEST_PAGES, page + 1)) {
-        uint64_t was = c->walk[slot][page], now = 0;
-        DWRun *run;
+    for (w = find_first_bit(words, DW_MAPPED_WORDS); w < DW_MAPPED_WORDS;
+         w = find_next_bit(words, DW_MAPPED_WORDS, w + 1)) {
+        unsigned long bits = mapped[w];
 
-        if (was && page >> large_bits == large_page >> large_bits) {
-            /* Same large page as the last walk: no need to read again. */
-            now = large_sum + ((page - large_page) << TARGET_PAGE_BITS);
-        } else if (was) {
-            now = dw_walk(p, page << TARGET_PAGE_BITS, dw_read_pte, &r);
-            if ((now & DW_WALK_LARGE) && p->a20_mask == -1) {
-                large_page = page;
-                large_sum = now;
-            }
-        }
-        if (was && now == was) {
-            kept++;
+        if (!bits) {
+            clear_bit(w, words);
             continue;
         }
-        dropped++;
-        run = drop->len ? &g_array_index(drop, DWRun, drop->len - 1) : NULL;
-        if (run && run->first + run->n == page) {
-            run->n++;
-        } else {
-            DWRun new_run = { page, 1 };
+        for (; bits; bits &= bits - 1) {
+            unsigned long page = w * BITS_PER_LONG + ctzl(bits);
+            uint64_t was = c->walk[slot][page], now = 0;
+            DWRun *run;
 
-            g_array_append_val(drop, new_run);
+            if (was && page >> large_bits == large_page >> large_bits) {
+                /* Same large page as the last walk: nothing to read. */
+                now = large_sum + ((page - large_page) << TARGET_PAGE_BITS);
+            } else if (was) {
+                now = dw_walk(p, page << TARGET_PAGE_BITS, dw_read_pte, &r);
+                if ((now & DW_WALK_LARGE) && p->a20_mask == -1) {
+                    large_page = page;
+                    large_sum = now;
+                }
+            }
+            if (was && now == was) {
+                kept++;
+                continue;
+            }
+            dropped++;
+            run = drop->len ? &g_array_index(drop, DWRun, drop->len - 1)
+                            : NULL;
+            if (run && run->first + run->n == page) {
+                run->n++;
+            } else {
+                DWRun new_run = { page, 1 };
+
+                g_array_append_val(drop, new_run);
+            }
         }
     }
     rcu_read_unlock();
@@ -578,6 +635,7 @@ void dw_tlb_flush_cr3(CPUState *cpu)
 {
     DWCpu *c;
     struct dw_paging p;
+    int64_t start;
 
     if (!dw_enabled || !dw_paging_of(cpu, &p)) {
         tlb_flush(cpu);
@@ -585,9 +643,11 @@ void dw_tlb_flush_cr3(CPUState *cpu)
     }
     c = &dw_cpus[cpu->cpu_index];
     qatomic_inc(&dw_stats.cr3_writes);
+    start = get_clock();
     for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
         dw_revalidate_slot(cpu, slot, &p);
     }
+    qatomic_add(&dw_stats.cr3_ns, get_clock() - start);
     c->in_cr3_flush = true;
     tlb_flush(cpu);
     c->in_cr3_flush = false;
@@ -663,15 +723,29 @@ static int dw_slow_cause(int flags)
     return DW_SLOW_OTHER;
 }
 
-/* Keep the number of mappings below vm.max_map_count. */
+/*
+ * Keep the host mappings below vm.max_map_count: at the cap, empty this
+ * vCPU's window with the most of them (only the vCPU's own thread may
+ * change its windows).
+ */
 static void dw_check_cap(CPUState *cpu)
 {
-    if (qatomic_read(&dw_total_pages) < dw_max_pages) {
+    unsigned victim = 0;
+    int64_t most = -1;
+
+    if (dw_acct_total(&dw_acct) < dw_acct.max_mappings) {
         return;
     }
     for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
-        dw_reset_slot(cpu, slot);
+        int64_t n = dw_acct_window(&dw_acct,
+                                   dw_window_index(cpu->cpu_index, slot));
+
+        if (n > most) {
+            most = n;
+            victim = slot;
+        }
     }
+    dw_reset_slot(cpu, victim);
 }
 
 /*
@@ -789,6 +863,7 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
 static void dw_note_mapped(DWCpu *c, unsigned slot, uint32_t page,
                            uint64_t walk, uintptr_t host_rw)
 {
+    set_bit(BIT_WORD(page), c->mapped_words[slot]);
     if (!test_and_set_bit(page, c->mapped[slot])) {
         c->n_mapped[slot]++;
         qatomic_inc(&dw_total_pages);
@@ -844,6 +919,7 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
                        rb->fd_offset + offset -
                        ((uint64_t)(page - first) << TARGET_PAGE_BITS));
     if (ret == 0) {
+        dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, slot), 1);
         /* The run's RAM starts (page - first) pages before @host. */
         uintptr_t run_host = host_page -
                              ((uintptr_t)(page - first) << TARGET_PAGE_BITS);
@@ -880,6 +956,7 @@ static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
     CPUTLBEntryFull *full;
     void *host;
     int flags, cause;
+    int64_t start = get_clock();
 
     qatomic_inc(&dw_stats.faults);
     if (in_guard) {
@@ -919,6 +996,7 @@ static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
     if (cause >= 0) {
         dw_slow(cpu, ra, mask, cause);
     }
+    qatomic_add(&dw_stats.fill_ns, get_clock() - start);
 }
 
 /* Not ours: do what would have happened without our handler. */
@@ -1103,12 +1181,16 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
             dw_cpus[i].gs[s] = dw_classic ? 0 :
                                dw_window_base(&dw_layout, dw_base, i, s);
             dw_cpus[i].mapped[s] = bitmap_new(DW_GUEST_PAGES);
+            dw_cpus[i].mapped_words[s] = bitmap_new(DW_MAPPED_WORDS);
             dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
             dw_cpus[i].walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
         }
     }
-    dw_max_pages = dw_mapping_cap(dw_read_max_map_count()) /
-                   DW_VMA_SPLIT_COST;
+    if (dw_acct_init(&dw_acct, max_cpus * DW_NB_SLOTS,
+                     dw_mapping_cap(dw_read_max_map_count())) < 0) {
+        return dw_refuse(mode, errp, "vm.max_map_count leaves no room for "
+                         "the guest windows");
+    }
 #if DW_HOST_SUPPORTED
     dw_have_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
     sa.sa_sigaction = dw_segv_handler;
@@ -1144,15 +1226,19 @@ void dw_format_stats(GString *buf)
                                (void *)dw_base);
     }
     g_string_append_printf(buf,
-        "pages mapped now: %" PRIu64 " (cap %" PRIu64 ")\n"
+        "pages mapped now: %" PRIu64 ", host mappings at most %" PRId64
+        " (cap %" PRId64 ")\n"
         "faults: %" PRIu64 ", fills: %" PRIu64 " (%" PRIu64 " pages, "
         "%" PRIu64 " of them batched), guest page faults: %" PRIu64 "\n"
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
-        PRIu64 "\n",
-        qatomic_read(&dw_total_pages), dw_max_pages,
+        PRIu64 ", %" PRIu64 " us\n"
+        "time in the fault handler for fills: %" PRIu64 " us, "
+        "emptying and unmapping: %" PRIu64 " us\n",
+        qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
+        dw_acct.max_mappings,
         qatomic_read(&dw_stats.faults),
         qatomic_read(&dw_stats.fills),
         qatomic_read(&dw_stats.pages_mapped),
@@ -1165,7 +1251,10 @@ void dw_format_stats(GString *buf)
         dw_have_fsgsbase ? "wrgsbase" : "arch_prctl",
         qatomic_read(&dw_stats.cr3_writes),
         qatomic_read(&dw_stats.pages_kept),
-        qatomic_read(&dw_stats.pages_dropped));
+        qatomic_read(&dw_stats.pages_dropped),
+        qatomic_read(&dw_stats.cr3_ns) / 1000,
+        qatomic_read(&dw_stats.fill_ns) / 1000,
+        qatomic_read(&dw_stats.unmap_ns) / 1000);
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
                            PRIu64 "\n", DW_STICKY_AFTER,
                            qatomic_read(&dw_stats.sticky_tbs));
