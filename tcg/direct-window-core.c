@@ -42,6 +42,16 @@ unsigned dw_slot_to_mmu_idx(unsigned slot)
     return dw_mmu_idx_of_slot[slot];
 }
 
+unsigned dw_window_slot(unsigned win)
+{
+    return win < DW_NB_SLOTS ? win : DW_USER_SLOT;
+}
+
+unsigned dw_user_window(unsigned k)
+{
+    return k == 0 ? DW_USER_SLOT : DW_NB_SLOTS + k - 1;
+}
+
 /* Smallest n with (1 << n) >= x, for 1 <= x <= 2^63. */
 static unsigned dw_ceil_log2(uint64_t x)
 {
@@ -79,7 +89,7 @@ int dw_layout_init(struct dw_layout *l, unsigned n_vcpus,
     l->guard_size = guard;
     l->window_shift = dw_ceil_log2(DW_WINDOW_SIZE + guard);
     l->window_stride = 1ULL << l->window_shift;
-    l->block_shift = dw_ceil_log2(DW_NB_SLOTS * l->window_stride);
+    l->block_shift = dw_ceil_log2(DW_NB_WINDOWS * l->window_stride);
     l->block_stride = 1ULL << l->block_shift;
 
     /* Checked before multiplying so that the product cannot overflow. */
@@ -126,7 +136,7 @@ bool dw_classify_addr(const struct dw_layout *l, uintptr_t base,
     }
     in_block = off & (l->block_stride - 1);
     s = (unsigned)(in_block >> l->window_shift);
-    if (s >= DW_NB_SLOTS) {
+    if (s >= DW_NB_WINDOWS) {
         return false;
     }
     in_window = in_block & (l->window_stride - 1);
@@ -192,7 +202,7 @@ int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
                    ((uint64_t)run->n_pages << DW_PAGE_BITS);
     uintptr_t host;
 
-    if (vcpu >= l->n_vcpus || slot >= DW_NB_SLOTS || run->n_pages == 0 ||
+    if (vcpu >= l->n_vcpus || slot >= DW_NB_WINDOWS || run->n_pages == 0 ||
         (run->vaddr & (DW_PAGE_SIZE - 1)) || end > DW_WINDOW_SIZE ||
         run->prot == DW_PROT_NONE) {
         return -EINVAL;
@@ -205,7 +215,7 @@ int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
 int dw_reset_window(const struct dw_layout *l, uintptr_t base,
                     unsigned vcpu, unsigned slot)
 {
-    if (vcpu >= l->n_vcpus || slot >= DW_NB_SLOTS) {
+    if (vcpu >= l->n_vcpus || slot >= DW_NB_WINDOWS) {
         return -EINVAL;
     }
     return dw_unmap_range((void *)dw_window_base(l, base, vcpu, slot),
@@ -294,7 +304,7 @@ uint64_t dw_mapping_cap(uint64_t max_map_count)
 
 unsigned dw_window_index(unsigned vcpu, unsigned slot)
 {
-    return vcpu * DW_NB_SLOTS + slot;
+    return vcpu * DW_NB_WINDOWS + slot;
 }
 
 int dw_acct_init(struct dw_acct *a, unsigned n_windows,

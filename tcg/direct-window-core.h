@@ -45,8 +45,20 @@
  */
 #define DW_MAX_RESERVE      (1ULL << 46)
 
-/* Windows per vCPU: one per MMU index used by i386 32-bit system code. */
+/* MMU indexes used by i386 32-bit system code: the "slots". */
 #define DW_NB_SLOTS         3
+
+/* The slot of the user MMU index. */
+#define DW_USER_SLOT        1
+
+/*
+ * Windows per vCPU: one for each kernel slot, and DW_USER_WINDOWS for
+ * the user slot, each holding one address space (CR3), so that switching
+ * between processes does not empty and refill one window.  Window w
+ * serves slot w for w < DW_NB_SLOTS; windows past those are user ones.
+ */
+#define DW_USER_WINDOWS     6
+#define DW_NB_WINDOWS       (DW_NB_SLOTS - 1 + DW_USER_WINDOWS)
 
 /* MMU indexes are small; a table covers every index QEMU i386 defines. */
 #define DW_NB_MMU_IDX       8
@@ -73,7 +85,7 @@
 
 /*
  * The reservation is n_vcpus "blocks", one per vCPU; a block holds
- * DW_NB_SLOTS windows.  Window and block strides are powers of two so
+ * DW_NB_WINDOWS windows.  Window and block strides are powers of two so
  * that going from a host address back to (vCPU, slot, vaddr) is shifts
  * and masks only.  Everything past a window's guard, up to the next
  * window, is padding: reserved but unreachable from guest code.
@@ -102,17 +114,23 @@ int dw_mmu_idx_to_slot(unsigned mmu_idx);
 /* MMU index served by @slot (slot < DW_NB_SLOTS). */
 unsigned dw_slot_to_mmu_idx(unsigned slot);
 
+/* Slot served by window @win (win < DW_NB_WINDOWS). */
+unsigned dw_window_slot(unsigned win);
+
+/* Window of the @k-th user address space (k < DW_USER_WINDOWS). */
+unsigned dw_user_window(unsigned k);
+
 /* Host address of the block of @vcpu. */
 uintptr_t dw_block_base(const struct dw_layout *l, uintptr_t base,
                         unsigned vcpu);
 
-/* Host address of guest vaddr 0 in window (@vcpu, @slot). */
+/* Host address of guest vaddr 0 in window (@vcpu, @win). */
 uintptr_t dw_window_base(const struct dw_layout *l, uintptr_t base,
-                         unsigned vcpu, unsigned slot);
+                         unsigned vcpu, unsigned win);
 
-/* Host address of guest @vaddr in window (@vcpu, @slot). */
+/* Host address of guest @vaddr in window (@vcpu, @win). */
 uintptr_t dw_host_addr(const struct dw_layout *l, uintptr_t base,
-                       unsigned vcpu, unsigned slot, uint32_t vaddr);
+                       unsigned vcpu, unsigned win, uint32_t vaddr);
 
 /*
  * Map a (faulting) host address back to its window.  Returns true if

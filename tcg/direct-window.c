@@ -52,6 +52,10 @@
 
 #define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
 #define DW_MAPPED_WORDS BITS_TO_LONGS(DW_GUEST_PAGES)
+#define DW_REGION_BITS  9           /* pages per region: 2 MiB */
+#define DW_REGIONS      (DW_GUEST_PAGES >> DW_REGION_BITS)
+#define DW_REGION_WORDS ((1u << DW_REGION_BITS) / BITS_PER_LONG)
+#define DW_REGION_EMPTY UINT64_MAX
 
 /*
  * A TB whose accesses left the direct path this many times (MMIO, stores
@@ -91,21 +95,40 @@ static const char *const dw_slow_names[DW_SLOW__MAX] = {
     "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "low", "other",
 };
 
+/*
+ * Per vCPU.  The arrays are indexed by window: one per kernel slot and
+ * DW_USER_WINDOWS for the user slot, each of those holding the pages of
+ * one address space (CR3), so that a process switched back in finds its
+ * pages still mapped (after a revalidation).
+ */
 typedef struct DWCpu {
-    uintptr_t gs[DW_NB_SLOTS];          /* window bases */
-    unsigned long *mapped[DW_NB_SLOTS]; /* guest pages mapped */
+    uintptr_t gs[DW_NB_WINDOWS];        /* window bases */
+    unsigned long *mapped[DW_NB_WINDOWS]; /* guest pages mapped */
     /*
      * One bit per word of @mapped that may be non-zero, so that a walk
      * over the mapped pages skips the empty parts of the 4 GiB quickly.
      */
-    unsigned long *mapped_words[DW_NB_SLOTS];
-    uint32_t n_mapped[DW_NB_SLOTS];
-    GHashTable *writable[DW_NB_SLOTS];  /* vpage -> host page of RW pages */
+    unsigned long *mapped_words[DW_NB_WINDOWS];
+    uint32_t n_mapped[DW_NB_WINDOWS];
+    GHashTable *writable[DW_NB_WINDOWS]; /* vpage -> host page of RW pages */
     /*
      * dw_walk() summary of each mapped page when it was mapped (0: not
      * known), indexed by guest page; sparse, zero-filled on demand.
      */
-    uint64_t *walk[DW_NB_SLOTS];
+    uint64_t *walk[DW_NB_WINDOWS];
+    /*
+     * Per 2 MiB region: DW_REGION_EMPTY while nothing was mapped there
+     * since the window was emptied; else, if every page mapped there
+     * belongs to one large page, the walk summary of the region's first
+     * page under it; 0 otherwise.  A CR3 revalidation then walks such a
+     * region once instead of page by page.
+     */
+    uint64_t *region_sum[DW_NB_WINDOWS];
+    uint8_t cur[DW_NB_SLOTS];           /* window serving each slot now */
+    /* User windows: the CR3 each holds, and when it was last current. */
+    uint64_t user_cr3[DW_USER_WINDOWS];
+    uint64_t user_used[DW_USER_WINDOWS];
+    uint64_t user_clock;
     bool in_cr3_flush;                  /* windows already revalidated */
     unsigned classic_slot;              /* fast=classic: who has the window */
 } DWCpu;
@@ -121,6 +144,7 @@ static struct {
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t cr3_writes;
+    uint64_t user_hits;         /* CR3 writes that found their user window */
     uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
     uint64_t fill_ns;           /* time in the fault handler up to a retry */
     uint64_t unmap_ns;          /* time emptying windows and unmapping */
@@ -238,19 +262,19 @@ void dw_cpu_exec_exit(CPUState *cpu)
     }
 }
 
-static void dw_reset_slot(CPUState *cpu, unsigned slot);
+static void dw_empty_window(CPUState *cpu, unsigned win);
 
 /*
  * fast=classic has one window for all MMU indexes: a TB of another
  * index (a privilege change) empties it, as qemu-fast did in 2004.
  */
-static void dw_classic_switch(CPUState *cpu, unsigned slot)
+static void dw_classic_switch(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
-    dw_reset_slot(cpu, c->classic_slot);
-    c->classic_slot = slot;
+    dw_empty_window(cpu, c->classic_slot);
+    c->classic_slot = win;
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     qatomic_inc(&dw_stats.classic_switches);
 }
@@ -266,7 +290,8 @@ void dw_enter_tb(CPUState *cpu, uint8_t slot1)
         }
         return;
     }
-    dw_set_gs(dw_cpus[cpu->cpu_index].gs[slot1 - 1]);
+    dw_set_gs(dw_cpus[cpu->cpu_index].gs[
+                  dw_cpus[cpu->cpu_index].cur[slot1 - 1]]);
 }
 
 bool dw_unseparated(void)
@@ -304,62 +329,80 @@ uint8_t dw_tb_slot(int mmu_idx)
 /* Window bookkeeping (TLB lock held)                                  */
 /* ------------------------------------------------------------------ */
 
-static void dw_forget_all(DWCpu *c, unsigned slot)
+static void dw_forget_all(DWCpu *c, unsigned win)
 {
-    bitmap_zero(c->mapped[slot], DW_GUEST_PAGES);
-    bitmap_zero(c->mapped_words[slot], DW_MAPPED_WORDS);
-    qatomic_sub(&dw_total_pages, c->n_mapped[slot]);
-    c->n_mapped[slot] = 0;
-    g_hash_table_remove_all(c->writable[slot]);
+    bitmap_zero(c->mapped[win], DW_GUEST_PAGES);
+    bitmap_zero(c->mapped_words[win], DW_MAPPED_WORDS);
+    qatomic_sub(&dw_total_pages, c->n_mapped[win]);
+    c->n_mapped[win] = 0;
+    g_hash_table_remove_all(c->writable[win]);
+    memset(c->region_sum[win], 0xff, DW_REGIONS * sizeof(uint64_t));
 }
 
-static void dw_reset_slot(CPUState *cpu, unsigned slot)
+static void dw_empty_window(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     int64_t start;
 
-    if (c->n_mapped[slot] == 0) {
+    if (c->n_mapped[win] == 0) {
         return;
     }
     start = get_clock();
     if (dw_classic) {
         dw_classic_reset(dw_classic_min);
     } else {
-        dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, slot);
+        dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, win);
     }
     qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
-    dw_forget_all(c, slot);
-    dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, slot));
+    dw_forget_all(c, win);
+    dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, win));
     qatomic_inc(&dw_stats.resets);
 }
 
+/*
+ * A flush of a whole MMU index that is not a CR3 write (CR0, CR4, A20,
+ * the memory map...) may change what every address space maps: empty
+ * all the user windows, not only the current one.
+ */
 void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
 {
     int slot = dw_mmu_idx_to_slot(mmu_idx);
+    DWCpu *c;
 
-    if (dw_enabled && slot >= 0 &&
-        !dw_cpus[cpu->cpu_index].in_cr3_flush) {
-        dw_reset_slot(cpu, slot);
+    if (!dw_enabled || slot < 0) {
+        return;
     }
+    c = &dw_cpus[cpu->cpu_index];
+    if (c->in_cr3_flush) {
+        return;
+    }
+    if (slot == DW_USER_SLOT && !dw_classic) {
+        for (unsigned k = 0; k < DW_USER_WINDOWS; k++) {
+            dw_empty_window(cpu, dw_user_window(k));
+            c->user_cr3[k] = -1;
+        }
+        return;
+    }
+    dw_empty_window(cpu, c->cur[slot]);
 }
 
 /* Unmap [first, first + n) of one window: one mmap per mapped run. */
-static void dw_unmap_pages(CPUState *cpu, unsigned slot,
+static void dw_unmap_pages(CPUState *cpu, unsigned win,
                            uint32_t first, uint32_t n)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     uint32_t end = first + n, run = 0, start = 0;
 
     for (uint32_t p = first; p <= end; p++) {
-        bool hit = p < end && test_bit(p, c->mapped[slot]);
+        bool hit = p < end && test_bit(p, c->mapped[win]);
 
         if (hit) {
             if (!run) {
                 start = p;
             }
             run++;
-            clear_bit(p, c->mapped[slot]);
-            g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(p));
+            clear_bit(p, c->mapped[win]);
+            g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(p));
             continue;
         }
         if (run) {
@@ -367,13 +410,13 @@ static void dw_unmap_pages(CPUState *cpu, unsigned slot,
             /* Never remap anything but this window's own pages. */
             g_assert(start + run <= DW_GUEST_PAGES);
 
-            dw_unmap_range((void *)(c->gs[slot] +
+            dw_unmap_range((void *)(c->gs[win] +
                                     ((uintptr_t)start << TARGET_PAGE_BITS)),
                            (size_t)run << TARGET_PAGE_BITS);
             qatomic_add(&dw_stats.unmap_ns, get_clock() - t0);
             dw_acct_note_ops(&dw_acct,
-                             dw_window_index(cpu->cpu_index, slot), 1);
-            c->n_mapped[slot] -= run;
+                             dw_window_index(cpu->cpu_index, win), 1);
+            c->n_mapped[win] -= run;
             qatomic_sub(&dw_total_pages, run);
             qatomic_add(&dw_stats.page_unmaps, run);
             run = 0;
@@ -381,22 +424,31 @@ static void dw_unmap_pages(CPUState *cpu, unsigned slot,
     }
 }
 
+/*
+ * Page and range flushes (INVLPG, shootdowns) concern the current
+ * address space; parked user windows are walked again when their CR3
+ * comes back, which catches any change of their page tables.
+ */
 void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
 {
     int slot = dw_mmu_idx_to_slot(mmu_idx);
     uint64_t first, last;
+    unsigned win;
 
-    if (!dw_enabled || slot < 0 || len == 0 ||
-        dw_cpus[cpu->cpu_index].n_mapped[slot] == 0) {
+    if (!dw_enabled || slot < 0 || len == 0) {
+        return;
+    }
+    win = dw_cpus[cpu->cpu_index].cur[slot];
+    if (dw_cpus[cpu->cpu_index].n_mapped[win] == 0) {
         return;
     }
     first = (addr & 0xffffffffu) >> TARGET_PAGE_BITS;
     last = ((addr + len - 1) & 0xffffffffu) >> TARGET_PAGE_BITS;
     if (len > (vaddr)DW_RANGE_FLUSH_MAX << TARGET_PAGE_BITS || last < first) {
-        dw_reset_slot(cpu, slot);
+        dw_empty_window(cpu, win);
         return;
     }
-    dw_unmap_pages(cpu, slot, first, last - first + 1);
+    dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 
 void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
@@ -407,21 +459,21 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         return;
     }
     c = &dw_cpus[cpu->cpu_index];
-    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+    for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         GHashTableIter it;
         gpointer key, value;
 
-        g_hash_table_iter_init(&it, c->writable[slot]);
+        g_hash_table_iter_init(&it, c->writable[win]);
         while (g_hash_table_iter_next(&it, &key, &value)) {
             uintptr_t host = (uintptr_t)value;
             uintptr_t page = GPOINTER_TO_UINT(key);
 
             if (host - start < len) {
-                dw_protect_range((void *)(c->gs[slot] +
+                dw_protect_range((void *)(c->gs[win] +
                                           (page << TARGET_PAGE_BITS)),
                                  TARGET_PAGE_SIZE, PROT_READ);
                 dw_acct_note_ops(&dw_acct,
-                                 dw_window_index(cpu->cpu_index, slot), 1);
+                                 dw_window_index(cpu->cpu_index, win), 1);
                 g_hash_table_iter_remove(&it);
                 qatomic_inc(&dw_stats.downgrades);
             }
@@ -552,21 +604,21 @@ static uint64_t dw_walk_for_map(CPUState *cpu, uint32_t vaddr, hwaddr phys,
  * so the walk needs no lock; the unmapping takes the TLB lock because
  * dirty-bit resets from other threads read the writable table.
  */
-static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
+static void dw_revalidate_window(CPUState *cpu, unsigned win,
                                const struct dw_paging *p)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
-    unsigned long *mapped = c->mapped[slot];
-    unsigned long *words = c->mapped_words[slot];
+    unsigned long *mapped = c->mapped[win];
+    unsigned long *words = c->mapped_words[win];
     g_autoptr(GArray) drop = g_array_new(false, false, sizeof(DWRun));
     uint32_t kept = 0, dropped = 0;
-    unsigned long w;
+    unsigned long w, checked = -1;
     DWPteReader r;
     /* The last large page walked: its first guest page and summary. */
     uint64_t large_page = -1, large_sum = 0;
     unsigned large_bits = p->pae ? 9 : 10;
 
-    if (c->n_mapped[slot] == 0) {
+    if (c->n_mapped[win] == 0) {
         return;
     }
     rcu_read_lock();
@@ -574,14 +626,33 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
     for (w = find_first_bit(words, DW_MAPPED_WORDS); w < DW_MAPPED_WORDS;
          w = find_next_bit(words, DW_MAPPED_WORDS, w + 1)) {
         unsigned long bits = mapped[w];
+        unsigned long region = w / DW_REGION_WORDS;
+        uint64_t rs = c->region_sum[win][region];
 
         if (!bits) {
             clear_bit(w, words);
             continue;
         }
+        /*
+         * A region whose pages all came from one large page: one walk
+         * tells whether that large page is still the same.
+         */
+        if (region != checked && rs && rs != DW_REGION_EMPTY &&
+            p->a20_mask == -1 &&
+            dw_walk(p, region << (DW_REGION_BITS + TARGET_PAGE_BITS),
+                    dw_read_pte, &r) == rs) {
+            unsigned long end = (region + 1) * DW_REGION_WORDS;
+
+            for (; w < end; w++) {
+                kept += ctpopl(mapped[w]);
+            }
+            w = end - 1;
+            continue;
+        }
+        checked = region;
         for (; bits; bits &= bits - 1) {
             unsigned long page = w * BITS_PER_LONG + ctzl(bits);
-            uint64_t was = c->walk[slot][page], now = 0;
+            uint64_t was = c->walk[win][page], now = 0;
             DWRun *run;
 
             if (was && page >> large_bits == large_page >> large_bits) {
@@ -620,15 +691,49 @@ static void dw_revalidate_slot(CPUState *cpu, unsigned slot,
      * when little is kept, the reset is cheaper.
      */
     if (kept == 0 || drop->len > 4 * kept) {
-        dw_reset_slot(cpu, slot);
+        dw_empty_window(cpu, win);
     } else {
         for (guint i = 0; i < drop->len; i++) {
             DWRun *run = &g_array_index(drop, DWRun, i);
 
-            dw_unmap_pages(cpu, slot, run->first, run->n);
+            dw_unmap_pages(cpu, win, run->first, run->n);
         }
     }
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+}
+
+/*
+ * Make the user window that last held address space @cr3 current; if
+ * none did, the least recently used one, emptied.  Returns true when
+ * the window held @cr3 (its pages are worth walking again).
+ */
+static bool dw_user_switch(CPUState *cpu, uint64_t cr3)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    unsigned k, pick = 0;
+    bool hit = false;
+
+    for (k = 0; k < DW_USER_WINDOWS; k++) {
+        if (c->user_cr3[k] == cr3) {
+            pick = k;
+            hit = true;
+            break;
+        }
+        if (c->user_used[k] < c->user_used[pick]) {
+            pick = k;
+        }
+    }
+    c->user_used[pick] = ++c->user_clock;
+    c->cur[DW_USER_SLOT] = dw_user_window(pick);
+    if (!hit) {
+        qemu_spin_lock(&cpu->neg.tlb.c.lock);
+        dw_empty_window(cpu, dw_user_window(pick));
+        qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+        c->user_cr3[pick] = cr3;
+    } else {
+        qatomic_inc(&dw_stats.user_hits);
+    }
+    return hit;
 }
 
 void dw_tlb_flush_cr3(CPUState *cpu)
@@ -645,7 +750,15 @@ void dw_tlb_flush_cr3(CPUState *cpu)
     qatomic_inc(&dw_stats.cr3_writes);
     start = get_clock();
     for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
-        dw_revalidate_slot(cpu, slot, &p);
+        /*
+         * The outgoing address space keeps its user window as it is;
+         * it is walked when it comes back.
+         */
+        if (slot == DW_USER_SLOT && !dw_classic &&
+            !dw_user_switch(cpu, p.cr3)) {
+            continue;
+        }
+        dw_revalidate_window(cpu, c->cur[slot], &p);
     }
     qatomic_add(&dw_stats.cr3_ns, get_clock() - start);
     c->in_cr3_flush = true;
@@ -736,16 +849,16 @@ static void dw_check_cap(CPUState *cpu)
     if (dw_acct_total(&dw_acct) < dw_acct.max_mappings) {
         return;
     }
-    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+    for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         int64_t n = dw_acct_window(&dw_acct,
-                                   dw_window_index(cpu->cpu_index, slot));
+                                   dw_window_index(cpu->cpu_index, win));
 
         if (n > most) {
             most = n;
-            victim = slot;
+            victim = win;
         }
     }
-    dw_reset_slot(cpu, victim);
+    dw_empty_window(cpu, victim);
 }
 
 /*
@@ -794,14 +907,15 @@ static enum dw_prot dw_neighbour_prot(DWPteReader *r, uint64_t sum,
  * kernel's direct mapping is contiguous, so its faults map many pages.
  * Returns the first page of the run; *n_pages and walk[] describe it.
  */
-static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
+static uint32_t dw_grow_run(CPUState *cpu, unsigned win, uint32_t page,
                             enum dw_prot prot, RAMBlock *rb,
                             ram_addr_t offset, uint64_t *walk,
                             uint32_t *n_pages)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     CPUX86State *env = cpu_env(cpu);
-    struct dw_access acc = dw_access_for_slot(slot, env->cr[0] & CR0_WP_MASK);
+    struct dw_access acc = dw_access_for_slot(dw_window_slot(win),
+                                              env->cr[0] & CR0_WP_MASK);
     /* Pages under one page table: 1024 (2-level) or 512 (PAE). */
     uint32_t table = env->cr[4] & CR4_PAE_MASK ? 512 : 1024;
     uint32_t lo = page & ~(table - 1), hi = lo + table;
@@ -818,7 +932,7 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
     RCU_READ_LOCK_GUARD();
     dw_pte_reader_init(&r, cpu);
     while (n_after + 1 < DW_BATCH_MAX && page + n_after + 1 < hi &&
-           !test_bit(page + n_after + 1, c->mapped[slot])) {
+           !test_bit(page + n_after + 1, c->mapped[win])) {
         uint32_t d = n_after + 1;
         uint64_t sum = dw_walk(&p, (page + d) << TARGET_PAGE_BITS,
                                dw_read_pte, &r);
@@ -834,7 +948,7 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
     }
     while (n_before + n_after + 1 < DW_BATCH_MAX &&
            page - n_before > MAX(lo, floor) &&
-           !test_bit(page - n_before - 1, c->mapped[slot])) {
+           !test_bit(page - n_before - 1, c->mapped[win])) {
         uint32_t d = n_before + 1;
         uint64_t sum = dw_walk(&p, (page - d) << TARGET_PAGE_BITS,
                                dw_read_pte, &r);
@@ -859,21 +973,38 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned slot, uint32_t page,
     return page - n_before;
 }
 
-/* Note page @page of window @slot as mapped, by the TLB lock holder. */
-static void dw_note_mapped(DWCpu *c, unsigned slot, uint32_t page,
+/* Keep *@region_sum (see DWCpu) right for @page mapped with @walk. */
+static void dw_note_region(uint64_t *region_sum, uint32_t page, uint64_t walk)
+{
+    uint64_t first = 0;
+
+    if (walk & DW_WALK_LARGE) {
+        first = walk - ((uint64_t)(page & ((1u << DW_REGION_BITS) - 1)) <<
+                        TARGET_PAGE_BITS);
+    }
+    if (*region_sum == DW_REGION_EMPTY) {
+        *region_sum = first;
+    } else if (*region_sum != first) {
+        *region_sum = 0;
+    }
+}
+
+/* Note page @page of window @win as mapped, by the TLB lock holder. */
+static void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
                            uint64_t walk, uintptr_t host_rw)
 {
-    set_bit(BIT_WORD(page), c->mapped_words[slot]);
-    if (!test_and_set_bit(page, c->mapped[slot])) {
-        c->n_mapped[slot]++;
+    set_bit(BIT_WORD(page), c->mapped_words[win]);
+    if (!test_and_set_bit(page, c->mapped[win])) {
+        c->n_mapped[win]++;
         qatomic_inc(&dw_total_pages);
     }
-    c->walk[slot][page] = walk;
+    c->walk[win][page] = walk;
+    dw_note_region(&c->region_sum[win][page >> DW_REGION_BITS], page, walk);
     if (host_rw) {
-        g_hash_table_insert(c->writable[slot], GUINT_TO_POINTER(page),
+        g_hash_table_insert(c->writable[win], GUINT_TO_POINTER(page),
                             (void *)host_rw);
     } else {
-        g_hash_table_remove(c->writable[slot], GUINT_TO_POINTER(page));
+        g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(page));
     }
 }
 
@@ -884,7 +1015,7 @@ static void dw_note_mapped(DWCpu *c, unsigned slot, uint32_t page,
  * change of its PTE, and every dirty-log client already has it dirty.
  * Returns -1 when the access can retry, else why it must go slow.
  */
-static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
+static int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr,
                        void *host, const CPUTLBEntryFull *full,
                        bool is_write)
 {
@@ -907,19 +1038,19 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
                && !memory_region_is_romd(rb->mr)
                && !cpu_physical_memory_is_clean(rb->offset + offset);
     walk[0] = dw_walk_for_map(cpu, vaddr, full->phys_addr, writable);
-    first = dw_grow_run(cpu, slot, page, writable ? DW_PROT_RW : DW_PROT_READ,
+    first = dw_grow_run(cpu, win, page, writable ? DW_PROT_RW : DW_PROT_READ,
                         rb, offset, walk, &n);
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     dw_check_cap(cpu);
-    ret = dw_map_range((void *)(c->gs[slot] +
+    ret = dw_map_range((void *)(c->gs[win] +
                                 ((uintptr_t)first << TARGET_PAGE_BITS)),
                        (size_t)n << TARGET_PAGE_BITS,
                        writable ? PROT_READ | PROT_WRITE : PROT_READ, rb->fd,
                        rb->fd_offset + offset -
                        ((uint64_t)(page - first) << TARGET_PAGE_BITS));
     if (ret == 0) {
-        dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, slot), 1);
+        dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
         /* The run's RAM starts (page - first) pages before @host. */
         uintptr_t run_host = host_page -
                              ((uintptr_t)(page - first) << TARGET_PAGE_BITS);
@@ -927,7 +1058,7 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
         for (uint32_t i = 0; i < n; i++) {
             uintptr_t rw = run_host + ((uintptr_t)i << TARGET_PAGE_BITS);
 
-            dw_note_mapped(c, slot, first + i, walk[i], writable ? rw : 0);
+            dw_note_mapped(c, win, first + i, walk[i], writable ? rw : 0);
         }
         qatomic_add(&dw_stats.pages_mapped, n);
         qatomic_inc(&dw_stats.fills);
@@ -946,11 +1077,11 @@ static int dw_map_page(CPUState *cpu, unsigned slot, uint32_t vaddr,
     return -1;
 }
 
-static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
+static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
                      bool in_guard, bool is_write, uintptr_t ra,
                      const sigset_t *mask)
 {
-    int mmu_idx = dw_slot_to_mmu_idx(slot);
+    int mmu_idx = dw_slot_to_mmu_idx(dw_window_slot(win));
     MMUAccessType type = is_write ? MMU_DATA_STORE : MMU_DATA_LOAD;
     CPUArchState *env = cpu_env(cpu);
     CPUTLBEntryFull *full;
@@ -992,7 +1123,7 @@ static void dw_fault(CPUState *cpu, unsigned slot, uint32_t vaddr,
     if (flags || !host) {
         dw_slow(cpu, ra, mask, dw_slow_cause(flags));
     }
-    cause = dw_map_page(cpu, slot, vaddr, host, full, is_write);
+    cause = dw_map_page(cpu, win, vaddr, host, full, is_write);
     if (cause >= 0) {
         dw_slow(cpu, ra, mask, cause);
     }
@@ -1013,19 +1144,24 @@ static void dw_chain_segv(int sig, siginfo_t *info, void *puc)
     }
 }
 
-/* Is @host in a window of @cpu (or its guard)?  Which one, where? */
-static bool dw_classify(CPUState *cpu, uintptr_t host, unsigned *slot,
+/*
+ * Is @host in the current window of one of @cpu's slots (or its guard)?
+ * Which window, and where?  GS only ever holds a current window.
+ */
+static bool dw_classify(CPUState *cpu, uintptr_t host, unsigned *win,
                         uint32_t *vaddr, bool *in_guard)
 {
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
     unsigned vcpu;
 
     if (dw_classic) {
-        *slot = dw_cpus[cpu->cpu_index].classic_slot;
+        *win = c->classic_slot;
         return dw_classic_classify(host, dw_layout.guard_size, vaddr,
                                    in_guard);
     }
-    return dw_classify_addr(&dw_layout, dw_base, host, &vcpu, slot, vaddr,
-                            in_guard) && vcpu == cpu->cpu_index;
+    return dw_classify_addr(&dw_layout, dw_base, host, &vcpu, win, vaddr,
+                            in_guard) && vcpu == cpu->cpu_index &&
+           c->cur[dw_window_slot(*win)] == *win;
 }
 
 static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
@@ -1033,13 +1169,13 @@ static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
     ucontext_t *uc = puc;
     uintptr_t pc = uc->uc_mcontext.gregs[REG_RIP];
     CPUState *cpu = current_cpu;
-    unsigned slot;
+    unsigned win;
     uint32_t vaddr;
     bool in_guard;
 
     if (cpu && info->si_code > 0 &&
         in_code_gen_buffer((void *)(pc - tcg_splitwx_diff)) &&
-        dw_classify(cpu, (uintptr_t)info->si_addr, &slot, &vaddr,
+        dw_classify(cpu, (uintptr_t)info->si_addr, &win, &vaddr,
                     &in_guard)) {
         bool is_write = uc->uc_mcontext.gregs[REG_ERR] & 2;
 
@@ -1047,7 +1183,7 @@ static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
          * cpu_restore_state expects a return address inside the access,
          * as from GETPC(); the signal gives the access itself.
          */
-        dw_fault(cpu, slot, vaddr, in_guard, is_write, pc + GETPC_ADJ,
+        dw_fault(cpu, win, vaddr, in_guard, is_write, pc + GETPC_ADJ,
                  &uc->uc_sigmask);
         return;
     }
@@ -1176,7 +1312,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     dw_n_cpus = max_cpus;
     dw_cpus = g_new0(DWCpu, max_cpus);
     for (unsigned i = 0; i < max_cpus; i++) {
-        for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
+        for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
             /* classic: guest vaddr == host address in every slot */
             dw_cpus[i].gs[s] = dw_classic ? 0 :
                                dw_window_base(&dw_layout, dw_base, i, s);
@@ -1184,9 +1320,18 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
             dw_cpus[i].mapped_words[s] = bitmap_new(DW_MAPPED_WORDS);
             dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
             dw_cpus[i].walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
+            dw_cpus[i].region_sum[s] = g_new(uint64_t, DW_REGIONS);
+            memset(dw_cpus[i].region_sum[s], 0xff,
+                   DW_REGIONS * sizeof(uint64_t));
+        }
+        for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
+            dw_cpus[i].cur[s] = s;
+        }
+        for (unsigned k = 0; k < DW_USER_WINDOWS; k++) {
+            dw_cpus[i].user_cr3[k] = -1;
         }
     }
-    if (dw_acct_init(&dw_acct, max_cpus * DW_NB_SLOTS,
+    if (dw_acct_init(&dw_acct, max_cpus * DW_NB_WINDOWS,
                      dw_mapping_cap(dw_read_max_map_count())) < 0) {
         return dw_refuse(mode, errp, "vm.max_map_count leaves no room for "
                          "the guest windows");
@@ -1221,8 +1366,8 @@ void dw_format_stats(GString *buf)
     } else {
         g_string_append_printf(buf, "windows: %u (%u vCPUs x %u), %" PRIu64
                                " GiB reserved at %p\n",
-                               dw_n_cpus * DW_NB_SLOTS, dw_n_cpus,
-                               DW_NB_SLOTS, dw_layout.total_size >> 30,
+                               dw_n_cpus * DW_NB_WINDOWS, dw_n_cpus,
+                               DW_NB_WINDOWS, dw_layout.total_size >> 30,
                                (void *)dw_base);
     }
     g_string_append_printf(buf,
@@ -1234,7 +1379,7 @@ void dw_format_stats(GString *buf)
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
-        PRIu64 ", %" PRIu64 " us\n"
+        PRIu64 ", %" PRIu64 " us, user window found: %" PRIu64 "\n"
         "time in the fault handler for fills: %" PRIu64 " us, "
         "emptying and unmapping: %" PRIu64 " us\n",
         qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
@@ -1253,6 +1398,7 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.pages_kept),
         qatomic_read(&dw_stats.pages_dropped),
         qatomic_read(&dw_stats.cr3_ns) / 1000,
+        qatomic_read(&dw_stats.user_hits),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"

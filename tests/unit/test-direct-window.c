@@ -120,7 +120,15 @@ static void test_slot_map(void)
     CHECK_EQ(dw_mmu_idx_to_slot(~0u), -1);
     for (slot = 0; slot < DW_NB_SLOTS; slot++) {
         CHECK_EQ(dw_mmu_idx_to_slot(dw_slot_to_mmu_idx(slot)), slot);
+        CHECK_EQ(dw_window_slot(slot), slot);
     }
+    /* User windows: the user slot's own, then those past the slots. */
+    CHECK_EQ(dw_user_window(0), DW_USER_SLOT);
+    for (idx = 1; idx < DW_USER_WINDOWS; idx++) {
+        CHECK_EQ(dw_user_window(idx), DW_NB_SLOTS + idx - 1);
+        CHECK_EQ(dw_window_slot(dw_user_window(idx)), DW_USER_SLOT);
+    }
+    CHECK_EQ(dw_user_window(DW_USER_WINDOWS - 1), DW_NB_WINDOWS - 1);
 }
 
 static void test_layout_init(void)
@@ -130,12 +138,12 @@ static void test_layout_init(void)
     CHECK_EQ(dw_layout_init(&l, 4, 0, DW_PAGE_SIZE), 0);
     CHECK_EQ(l.n_vcpus, 4);
     CHECK_EQ(l.guard_size, 64 * 1024);
-    /* 4 GiB + 64 KiB rounds to 8 GiB; 3 windows of 8 GiB to 32 GiB. */
+    /* 4 GiB + 64 KiB rounds to 8 GiB; 8 windows of 8 GiB are 64 GiB. */
     CHECK_EQ(l.window_shift, 33);
     CHECK_EQ(l.window_stride, 8 * GiB);
-    CHECK_EQ(l.block_shift, 35);
-    CHECK_EQ(l.block_stride, 32 * GiB);
-    CHECK_EQ(l.total_size, 128 * GiB);
+    CHECK_EQ(l.block_shift, 36);
+    CHECK_EQ(l.block_stride, 64 * GiB);
+    CHECK_EQ(l.total_size, 256 * GiB);
 
     /* A tiny guard is rounded up to one page. */
     CHECK_EQ(dw_layout_init(&l, 1, 1, DW_PAGE_SIZE), 0);
@@ -150,10 +158,10 @@ static void test_layout_init(void)
     CHECK_EQ(dw_layout_init(&l, 0, 0, DW_PAGE_SIZE), -EINVAL);
     CHECK_EQ(dw_layout_init(&l, 1, 0, 16384), -EINVAL);
 
-    /* 2048 x 32 GiB is exactly the 64 TiB cap; one more vCPU is not. */
-    CHECK_EQ(dw_layout_init(&l, 2048, 0, DW_PAGE_SIZE), 0);
+    /* 1024 x 64 GiB is exactly the 64 TiB cap; one more vCPU is not. */
+    CHECK_EQ(dw_layout_init(&l, 1024, 0, DW_PAGE_SIZE), 0);
     CHECK_EQ(l.total_size, 1ULL << 46);
-    CHECK_EQ(dw_layout_init(&l, 2049, 0, DW_PAGE_SIZE), -ENOMEM);
+    CHECK_EQ(dw_layout_init(&l, 1025, 0, DW_PAGE_SIZE), -ENOMEM);
     CHECK_EQ(dw_layout_init(&l, ~0u, 0, DW_PAGE_SIZE), -ENOMEM);
 }
 
@@ -163,22 +171,23 @@ static void test_window_base_extremes(void)
     uintptr_t b = FAKE_BASE;
 
     CHECK_EQ(dw_block_base(&l, b, 0), b);
-    CHECK_EQ(dw_block_base(&l, b, 3), b + 3 * 32 * GiB);
+    CHECK_EQ(dw_block_base(&l, b, 3), b + 3 * 64 * GiB);
     CHECK_EQ(dw_window_base(&l, b, 0, 0), b);
     CHECK_EQ(dw_window_base(&l, b, 0, 2), b + 16 * GiB);
-    CHECK_EQ(dw_window_base(&l, b, 2, 1), b + 64 * GiB + 8 * GiB);
+    CHECK_EQ(dw_window_base(&l, b, 2, 1), b + 128 * GiB + 8 * GiB);
+    CHECK_EQ(dw_window_base(&l, b, 2, 7), b + 128 * GiB + 56 * GiB);
 
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0), b);
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0xFFFFF000u), b + 0xFFFFF000ULL);
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0xFFFFFFFFu), b + 0xFFFFFFFFULL);
-    CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0), b + 96 * GiB + 16 * GiB);
+    CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0), b + 192 * GiB + 16 * GiB);
     CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0xFFFFF000u),
-             b + 96 * GiB + 16 * GiB + 0xFFFFF000ULL);
+             b + 192 * GiB + 16 * GiB + 0xFFFFF000ULL);
     CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0xFFFFFFFFu),
-             b + 96 * GiB + 16 * GiB + 0xFFFFFFFFULL);
+             b + 192 * GiB + 16 * GiB + 0xFFFFFFFFULL);
     /* The last byte of the last window stays inside the reservation. */
-    CHECK(dw_host_addr(&l, b, 3, 2, 0xFFFFFFFFu) + l.guard_size <
-          b + l.total_size);
+    CHECK(dw_host_addr(&l, b, 3, DW_NB_WINDOWS - 1, 0xFFFFFFFFu) +
+          l.guard_size < b + l.total_size);
 }
 
 static void test_classify_window(void)
@@ -191,7 +200,7 @@ static void test_classify_window(void)
     bool guard;
 
     for (v = 0; v < 4; v++) {
-        for (s = 0; s < DW_NB_SLOTS; s++) {
+        for (s = 0; s < DW_NB_WINDOWS; s++) {
             for (i = 0; i < sizeof(vaddrs) / sizeof(vaddrs[0]); i++) {
                 uintptr_t h = dw_host_addr(&l, FAKE_BASE, v, s, vaddrs[i]);
 
@@ -252,10 +261,13 @@ static void test_classify_outside(void)
     /* Just past the guard: padding, not reachable by the guest. */
     CHECK(!dw_classify_addr(&l, FAKE_BASE, w + 4 * GiB + l.guard_size,
                             &vcpu, &slot, &va, &guard));
-    /* The unused fourth slot of a block. */
-    CHECK(!dw_classify_addr(&l, FAKE_BASE, FAKE_BASE + 24 * GiB,
+    /* The padding after the last window of a block. */
+    CHECK(!dw_classify_addr(&l, FAKE_BASE,
+                            dw_window_base(&l, FAKE_BASE, 0,
+                                           DW_NB_WINDOWS - 1) +
+                            4 * GiB + l.guard_size,
                             &vcpu, &slot, &va, &guard));
-    CHECK(!dw_classify_addr(&l, FAKE_BASE, FAKE_BASE + 32 * GiB - 1,
+    CHECK(!dw_classify_addr(&l, FAKE_BASE, FAKE_BASE + 64 * GiB - 1,
                             &vcpu, &slot, &va, &guard));
     /* Below the block. */
     CHECK(!dw_classify_addr(&l, FAKE_BASE, FAKE_BASE - 1,
@@ -563,7 +575,7 @@ static void test_acct_cap(void)
     CHECK_EQ(dw_acct_init(&a, 6, 10), 0);
 
     CHECK_EQ(dw_window_index(0, 0), 0);
-    CHECK_EQ(dw_window_index(1, 2), 5);
+    CHECK_EQ(dw_window_index(1, 2), DW_NB_WINDOWS + 2);
 
     /* Each run costs DW_VMA_SPLIT_COST (2): the 5th reaches 10. */
     for (i = 0; i < 4; i++) {
@@ -805,7 +817,7 @@ static void with_probe_handler(void (*fn)(void))
 
 static void host_reserve_map_unmap(void)
 {
-    /* One vCPU: 32 GiB, the most valgrind lets a process reserve. */
+    /* One vCPU: 64 GiB (NORESERVE: costs no memory). */
     struct dw_layout l = layout_for(1);
     void *base = NULL;
     int fd, ret;
