@@ -91,7 +91,8 @@ upstream: config.mk
 	    $(if $(MESON_PYTHONPATH),--meson-path=$(MESON_PYTHONPATH))
 
 bench: qemu image upstream
-	scripts/bench $(if $(filter 1,$(QUICK)),--quick)
+	scripts/bench $(if $(filter 1,$(QUICK)),--quick) \
+	    $(if $(SCALE),--scale=$(SCALE))
 
 # --- tests -----------------------------------------------------------------
 

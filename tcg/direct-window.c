@@ -268,30 +268,32 @@ static void dw_empty_window(CPUState *cpu, unsigned win);
  * fast=classic has one window for all MMU indexes: a TB of another
  * index (a privilege change) empties it, as qemu-fast did in 2004.
  */
-static void dw_classic_switch(CPUState *cpu, unsigned win)
+static void dw_classic_switch(CPUState *cpu, unsigned slot)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     dw_empty_window(cpu, c->classic_slot);
-    c->classic_slot = win;
+    c->classic_slot = slot;
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     qatomic_inc(&dw_stats.classic_switches);
 }
 
 void dw_enter_tb(CPUState *cpu, uint8_t slot1)
 {
+    DWCpu *c;
+
     if (!slot1) {
         return;
     }
+    c = &dw_cpus[cpu->cpu_index];
     if (dw_classic) {
-        if (dw_cpus[cpu->cpu_index].classic_slot != slot1 - 1) {
+        if (c->classic_slot != slot1 - 1) {
             dw_classic_switch(cpu, slot1 - 1);
         }
         return;
     }
-    dw_set_gs(dw_cpus[cpu->cpu_index].gs[
-                  dw_cpus[cpu->cpu_index].cur[slot1 - 1]]);
+    dw_set_gs(c->gs[c->cur[slot1 - 1]]);
 }
 
 bool dw_unseparated(void)
