@@ -74,9 +74,10 @@ boot: qemu image
 
 # --- benchmarks ------------------------------------------------------------
 
-# The same upstream tree with no patches, same configure flags, built
-# beside ours: the relative source paths match build/qemu's, so ccache
-# serves every file the series does not touch.
+# The same upstream tree with no patches, same configure flags and
+# targets, built beside ours: the relative source paths and generated
+# headers match build/qemu's, so ccache serves every file the series
+# does not touch.
 upstream: config.mk
 	@if [ "$$(cat $(B)/upstream/.upstream-id 2>/dev/null)" != "$(UPSTREAM_ID)" ] || \
 	    [ ! -f $(B)/upstream/src/qemu/VERSION ]; then \
@@ -85,7 +86,7 @@ upstream: config.mk
 	    echo "$(UPSTREAM_ID)" >$(B)/upstream/.upstream-id; \
 	fi
 	scripts/build-qemu --src=$(B)/upstream/src/qemu --out=$(B)/upstream/qemu \
-	    --target-list=i386-softmmu --cc=$(QEMU_CC) \
+	    --target-list=$(TARGET_LIST) --cc=$(QEMU_CC) \
 	    $(if $(filter 1,$(ENABLE_DEBUG)),--debug) \
 	    $(if $(EXTRA_CFLAGS),--extra-cflags="$(EXTRA_CFLAGS)") \
 	    $(if $(MESON_PYTHONPATH),--meson-path=$(MESON_PYTHONPATH))
