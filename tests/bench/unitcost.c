@@ -187,11 +187,26 @@ static void segv_handler(int sig, siginfo_t *si, void *ctx)
     signal(SIGSEGV, SIG_DFL);
 }
 
-static double measure_mmap(void)
+/* One page made present by mapping it directly. */
+static void op_map(uint8_t *page)
+{
+    map_page(page);
+}
+
+/* One page made present by a store that faults and is mapped there. */
+static void op_fault(uint8_t *page)
+{
+    /* volatile: each store must be done, and fault */
+    *(volatile uint8_t *)page = 1;
+}
+
+/* Median cost of @op on fresh pages, in batches of MAP_BATCH_OPS. */
+static double measure_map_batches(void (*op)(uint8_t *page))
 {
     int b, i;
 
     reset_window();
+    segv_mode = SEGV_MAP;
     for (b = 0; b < MAP_BATCHES; b++) {
         uint8_t *pages[MAP_BATCH_OPS];
         uint64_t start, end;
@@ -204,7 +219,7 @@ static double measure_mmap(void)
         }
         start = now_ns();
         for (i = 0; i < MAP_BATCH_OPS; i++) {
-            map_page(pages[i]);
+            op(pages[i]);
         }
         end = now_ns();
         mapped_pages += MAP_BATCH_OPS;
@@ -213,32 +228,14 @@ static double measure_mmap(void)
     return median(MAP_BATCHES);
 }
 
+static double measure_mmap(void)
+{
+    return measure_map_batches(op_map);
+}
+
 static double measure_segv_mmap(void)
 {
-    int b, i;
-
-    reset_window();
-    segv_mode = SEGV_MAP;
-    for (b = 0; b < MAP_BATCHES; b++) {
-        /* volatile: each store must be done, and fault */
-        volatile uint8_t *pages[MAP_BATCH_OPS];
-        uint64_t start, end;
-
-        if (mapped_pages + MAP_BATCH_OPS > RESET_PAGES) {
-            reset_window();
-        }
-        for (i = 0; i < MAP_BATCH_OPS; i++) {
-            pages[i] = fresh_page();
-        }
-        start = now_ns();
-        for (i = 0; i < MAP_BATCH_OPS; i++) {
-            *pages[i] = 1;
-        }
-        end = now_ns();
-        mapped_pages += MAP_BATCH_OPS;
-        samples[b] = batch_us(start, end, MAP_BATCH_OPS);
-    }
-    return median(MAP_BATCHES);
+    return measure_map_batches(op_fault);
 }
 
 static double measure_segv(void)
