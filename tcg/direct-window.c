@@ -577,22 +577,14 @@ static bool dw_paging_of(CPUState *cs, struct dw_paging *p)
 
 /*
  * Walk summary to remember for a page just mapped at @vaddr onto guest-
- * physical @phys, or 0 when it cannot be trusted later: paging is off,
- * or another vCPU changed the entries since the fill.
+ * physical @phys, or 0 when it cannot be trusted later: another vCPU
+ * changed the entries since the fill.
  */
-static uint64_t dw_walk_for_map(CPUState *cpu, uint32_t vaddr, hwaddr phys,
-                                bool writable)
+static uint64_t dw_walk_for_map(const struct dw_paging *p, DWPteReader *r,
+                                uint32_t vaddr, hwaddr phys, bool writable)
 {
-    struct dw_paging p;
-    DWPteReader r;
-    uint64_t sum;
+    uint64_t sum = dw_walk(p, vaddr, dw_read_pte, r);
 
-    if (!dw_paging_of(cpu, &p)) {
-        return 0;
-    }
-    RCU_READ_LOCK_GUARD();
-    dw_pte_reader_init(&r, cpu);
-    sum = dw_walk(&p, vaddr, dw_read_pte, &r);
     if (DW_WALK_FRAME(sum) != (phys & TARGET_PAGE_MASK) ||
         (writable && !(sum & DW_WALK_D))) {
         return 0;
@@ -901,6 +893,33 @@ static enum dw_prot dw_neighbour_prot(DWPteReader *r, uint64_t sum,
 }
 
 /*
+ * Walk summary of the page @d pages away from the faulting @page (@d may
+ * be negative) if it can join the faulting page's run: it maps the
+ * guest-physical page @d pages away from the faulting one's (summary
+ * @walk0), in the same RAM @rb (the faulting page is at @offset), with
+ * the same protection @prot.  0 if it cannot.
+ */
+static uint64_t dw_neighbour_joins(const struct dw_paging *p, DWPteReader *r,
+                                   const struct dw_access *acc,
+                                   uint32_t page, int d, uint64_t walk0,
+                                   enum dw_prot prot, RAMBlock *rb,
+                                   ram_addr_t offset)
+{
+    int64_t delta = (int64_t)d << TARGET_PAGE_BITS;
+    uint64_t sum;
+
+    if ((int64_t)offset + delta < 0) {
+        return 0;
+    }
+    sum = dw_walk(p, (page + d) << TARGET_PAGE_BITS, dw_read_pte, r);
+    if (DW_WALK_FRAME(sum) != DW_WALK_FRAME(walk0) + delta ||
+        dw_neighbour_prot(r, sum, acc, rb, offset + delta) != prot) {
+        return 0;
+    }
+    return sum;
+}
+
+/*
  * Grow the run of the faulting page @page (protection @prot, RAM @rb at
  * @offset, walk summary walk[0]) by unmapped neighbours of the same guest
  * page table that map the next (or previous) guest-physical pages of the
@@ -909,7 +928,8 @@ static enum dw_prot dw_neighbour_prot(DWPteReader *r, uint64_t sum,
  * kernel's direct mapping is contiguous, so its faults map many pages.
  * Returns the first page of the run; *n_pages and walk[] describe it.
  */
-static uint32_t dw_grow_run(CPUState *cpu, unsigned win, uint32_t page,
+static uint32_t dw_grow_run(CPUState *cpu, const struct dw_paging *p,
+                            DWPteReader *r, unsigned win, uint32_t page,
                             enum dw_prot prot, RAMBlock *rb,
                             ram_addr_t offset, uint64_t *walk,
                             uint32_t *n_pages)
@@ -919,50 +939,28 @@ static uint32_t dw_grow_run(CPUState *cpu, unsigned win, uint32_t page,
     struct dw_access acc = dw_access_for_slot(dw_window_slot(win),
                                               env->cr[0] & CR0_WP_MASK);
     /* Pages under one page table: 1024 (2-level) or 512 (PAE). */
-    uint32_t table = env->cr[4] & CR4_PAE_MASK ? 512 : 1024;
+    uint32_t table = p->pae ? 512 : 1024;
     uint32_t lo = page & ~(table - 1), hi = lo + table;
     uint32_t floor = dw_classic_min >> TARGET_PAGE_BITS;
-    uint64_t before[DW_BATCH_MAX], after[DW_BATCH_MAX];
+    uint64_t before[DW_BATCH_MAX], after[DW_BATCH_MAX], sum;
     uint32_t n_before = 0, n_after = 0;
-    struct dw_paging p;
-    DWPteReader r;
 
     *n_pages = 1;
-    if (!walk[0] || !dw_paging_of(cpu, &p)) {
+    if (!walk[0]) {
         return page;
     }
-    RCU_READ_LOCK_GUARD();
-    dw_pte_reader_init(&r, cpu);
     while (n_after + 1 < DW_BATCH_MAX && page + n_after + 1 < hi &&
-           !test_bit(page + n_after + 1, c->mapped[win])) {
-        uint32_t d = n_after + 1;
-        uint64_t sum = dw_walk(&p, (page + d) << TARGET_PAGE_BITS,
-                               dw_read_pte, &r);
-
-        if (DW_WALK_FRAME(sum) !=
-            DW_WALK_FRAME(walk[0]) + ((uint64_t)d << TARGET_PAGE_BITS) ||
-            dw_neighbour_prot(&r, sum, &acc, rb,
-                              offset + ((ram_addr_t)d << TARGET_PAGE_BITS))
-            != prot) {
-            break;
-        }
+           !test_bit(page + n_after + 1, c->mapped[win]) &&
+           (sum = dw_neighbour_joins(p, r, &acc, page, n_after + 1, walk[0],
+                                     prot, rb, offset))) {
         after[n_after++] = sum;
     }
     while (n_before + n_after + 1 < DW_BATCH_MAX &&
            page - n_before > MAX(lo, floor) &&
-           !test_bit(page - n_before - 1, c->mapped[win])) {
-        uint32_t d = n_before + 1;
-        uint64_t sum = dw_walk(&p, (page - d) << TARGET_PAGE_BITS,
-                               dw_read_pte, &r);
-
-        if (offset < ((ram_addr_t)d << TARGET_PAGE_BITS) ||
-            DW_WALK_FRAME(sum) !=
-            DW_WALK_FRAME(walk[0]) - ((uint64_t)d << TARGET_PAGE_BITS) ||
-            dw_neighbour_prot(&r, sum, &acc, rb,
-                              offset - ((ram_addr_t)d << TARGET_PAGE_BITS))
-            != prot) {
-            break;
-        }
+           !test_bit(page - n_before - 1, c->mapped[win]) &&
+           (sum = dw_neighbour_joins(p, r, &acc, page,
+                                     -(int)(n_before + 1), walk[0],
+                                     prot, rb, offset))) {
         before[n_before++] = sum;
     }
     /* walk[] becomes the run in page order: before (reversed), fault, after */
@@ -1011,7 +1009,7 @@ static void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
 }
 
 /*
- * Map the guest page at @vaddr of window @slot onto the RAM behind @host,
+ * Map the guest page at @vaddr of window @win onto the RAM behind @host,
  * with the neighbours dw_grow_run() finds.
  * Writable only if the guest may write it now without a fault or a
  * change of its PTE, and every dirty-log client already has it dirty.
@@ -1025,6 +1023,8 @@ static int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr,
     uint32_t page = vaddr >> TARGET_PAGE_BITS, first, n;
     uint64_t walk[DW_BATCH_MAX];
     uintptr_t host_page = (uintptr_t)host & TARGET_PAGE_MASK;
+    struct dw_paging p;
+    DWPteReader r;
     ram_addr_t offset;
     RAMBlock *rb;
     bool writable;
@@ -1039,9 +1039,20 @@ static int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr,
                && !rb->mr->readonly && !memory_region_is_rom(rb->mr)
                && !memory_region_is_romd(rb->mr)
                && !cpu_physical_memory_is_clean(rb->offset + offset);
-    walk[0] = dw_walk_for_map(cpu, vaddr, full->phys_addr, writable);
-    first = dw_grow_run(cpu, win, page, writable ? DW_PROT_RW : DW_PROT_READ,
-                        rb, offset, walk, &n);
+    /* Paging off: nothing to remember, and no page table to batch. */
+    walk[0] = 0;
+    first = page;
+    n = 1;
+    if (dw_paging_of(cpu, &p)) {
+        WITH_RCU_READ_LOCK_GUARD() {
+            dw_pte_reader_init(&r, cpu);
+            walk[0] = dw_walk_for_map(&p, &r, vaddr, full->phys_addr,
+                                      writable);
+            first = dw_grow_run(cpu, &p, &r, win, page,
+                                writable ? DW_PROT_RW : DW_PROT_READ,
+                                rb, offset, walk, &n);
+        }
+    }
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     dw_check_cap(cpu);
