@@ -9,20 +9,24 @@ IMAGE ?= linux-i386
 
 -include config.mk
 
-.PHONY: all help deps qemu boot check check-unit images image \
-        patches-check bench upstream clean distclean
+.PHONY: all help deps qemu boot check check-slow check-unit images image \
+        check-images patches-check bench upstream fuzz clean distclean
 .DELETE_ON_ERROR:
 
 all: qemu
 
 help:
 	@echo 'make            build build/qemu-fast and build/qemu-i386'
-	@echo 'make boot       build everything and boot the guest (IMAGE=$(IMAGE))'
-	@echo 'make check      build everything and run every test'
+	@echo 'make boot       build everything and boot the guest (IMAGE=$(IMAGE));'
+	@echo '                IMAGE=debian-i386 CMD="..." runs CMD in Debian'
+	@echo 'make check      build everything and run the tests (~15 min)'
+	@echo 'make check-slow the Debian disk image tests (builds it: ~7 min)'
+	@echo 'make fuzz       differential fuzzing, fast=off against fast=seg'
+	@echo '                (SEED=n N=cases)'
 	@echo 'make bench      benchmark against upstream, classic and native'
 	@echo '                (QUICK=1: a few minutes; results in build/bench)'
 	@echo 'make upstream   build unpatched upstream QEMU in build/upstream'
-	@echo 'make images     build the guest images'
+	@echo 'make images     build every guest image (scripts/mkimage --list)'
 	@echo 'make patches-check  check the quilt series on a pristine tree'
 	@echo 'make deps       install the Debian packages (root)'
 	@echo 'make clean      remove the QEMU build, keep sources and downloads'
@@ -64,13 +68,24 @@ qemu: config.mk
 
 # --- guest images ----------------------------------------------------------
 
-image: config.mk
+# debian-i386 runs debootstrap's second stage in build/qemu-fast
+image: config.mk qemu
 	scripts/mkimage $(IMAGE)
 
-images: image
+images: config.mk qemu
+	scripts/mkimage all
 
+# The images make check boots (the Debian disk is make check-slow's)
+CHECK_IMAGES := linux-i386 linux-i386-pae memtest86+ iso
+
+check-images: config.mk qemu
+	@for i in $(CHECK_IMAGES); do scripts/mkimage $$i || exit 1; done
+
+# CMD (debian-i386): a shell command, from the environment so that its
+# quotes survive; write $$ for a $.
 boot: qemu image
-	scripts/boot-guest --image=$(IMAGE) $(if $(DISPLAY),--display)
+	scripts/boot-guest --image=$(IMAGE) $(if $(DISPLAY),--display) \
+	    $(if $(CMD),--cmd="$$CMD")
 
 # --- benchmarks ------------------------------------------------------------
 
@@ -100,8 +115,15 @@ bench: qemu image upstream
 patches-check: config.mk
 	scripts/patches-check --upstream=$(UPSTREAM)
 
-check: qemu image
+check: qemu check-images
 	tests/run-tests --upstream=$(UPSTREAM)
+
+check-slow: qemu
+	scripts/mkimage debian-i386
+	tests/run-tests --upstream=$(UPSTREAM) debian
+
+fuzz: qemu
+	tests/fuzz/run $(if $(SEED),--seed=$(SEED)) $(if $(N),--cases=$(N))
 
 # --- cleaning --------------------------------------------------------------
 
