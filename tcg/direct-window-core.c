@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -679,4 +680,52 @@ int dw_classic_reset(uint64_t min_addr)
 {
     return dw_unmap_range((void *)(uintptr_t)min_addr,
                           DW_WINDOW_SIZE - min_addr);
+}
+
+/* ------------------------------------------------------------------ */
+/* Large pages in a window                                             */
+/* ------------------------------------------------------------------ */
+
+void dw_large_clear_all(struct dw_large *lg)
+{
+    memset(lg->bits, 0, sizeof(lg->bits));
+}
+
+static bool dw_large_test(const struct dw_large *lg, uint32_t block)
+{
+    return lg->bits[block / 64] >> (block % 64) & 1;
+}
+
+void dw_large_note(struct dw_large *lg, uint32_t page)
+{
+    uint32_t block = page >> DW_LARGE_BLOCK_PAGES_BITS;
+
+    lg->bits[block / 64] |= 1ULL << (block % 64);
+}
+
+bool dw_large_widen(struct dw_large *lg, uint32_t *first, uint32_t *last)
+{
+    uint32_t lo = *first >> DW_LARGE_BLOCK_PAGES_BITS;
+    uint32_t hi = *last >> DW_LARGE_BLOCK_PAGES_BITS;
+    uint32_t mask = (1u << DW_LARGE_BLOCK_PAGES_BITS) - 1;
+    bool widened = false;
+
+    /* Blocks strictly inside the range are flushed whole anyway. */
+    if (dw_large_test(lg, lo) && (*first & mask)) {
+        *first &= ~mask;
+        widened = true;
+    }
+    if (dw_large_test(lg, hi) && (*last & mask) != mask) {
+        *last |= mask;
+        widened = true;
+    }
+    /* Every page of the blocks now covered whole is being unmapped. */
+    for (uint32_t b = lo; b <= hi; b++) {
+        uint32_t start = b << DW_LARGE_BLOCK_PAGES_BITS;
+
+        if (*first <= start && start + mask <= *last) {
+            lg->bits[b / 64] &= ~(1ULL << (b % 64));
+        }
+    }
+    return widened;
 }

@@ -398,4 +398,32 @@ typedef uint64_t (*dw_read_phys_fn)(void *opaque, uint64_t pa, bool wide);
 uint64_t dw_walk(const struct dw_paging *p, uint32_t vaddr,
                  dw_read_phys_fn read, void *opaque);
 
+/*
+ * Large pages in a window.  INVLPG of any address inside a large page
+ * drops that page's whole translation, so a window must know where it
+ * holds pages that came from one: a bit per 4 MiB block of the guest
+ * space (the largest i386 page; a 2 MiB PAE page lies inside one).
+ */
+#define DW_LARGE_BLOCK_PAGES_BITS   10      /* 4 MiB in guest pages */
+#define DW_LARGE_BLOCKS     (1u << (DW_WINDOW_BITS - DW_PAGE_BITS - \
+                                    DW_LARGE_BLOCK_PAGES_BITS))
+#define DW_LARGE_WORDS      (DW_LARGE_BLOCKS / 64)
+
+struct dw_large {
+    uint64_t bits[DW_LARGE_WORDS];
+};
+
+/* Nothing of a large page is mapped. */
+void dw_large_clear_all(struct dw_large *lg);
+
+/* Guest page @page was mapped from a large page. */
+void dw_large_note(struct dw_large *lg, uint32_t page);
+
+/*
+ * Widen the flush of guest pages [*first, *last] to the whole 4 MiB
+ * blocks at either end that hold pages of a large page, and forget the
+ * blocks the widened range covers.  Returns true when it widened.
+ */
+bool dw_large_widen(struct dw_large *lg, uint32_t *first, uint32_t *last);
+
 #endif /* DIRECT_WINDOW_CORE_H */

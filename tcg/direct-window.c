@@ -124,6 +124,8 @@ typedef struct DWCpu {
      * region once instead of page by page.
      */
     uint64_t *region_sum[DW_NB_WINDOWS];
+    /* Where the window holds pages of large pages (see dw_flush_range) */
+    struct dw_large *large[DW_NB_WINDOWS];
     uint8_t cur[DW_NB_SLOTS];           /* window serving each slot now */
     /* User windows: the CR3 each holds, and when it was last current. */
     uint64_t user_cr3[DW_USER_WINDOWS];
@@ -339,6 +341,7 @@ static void dw_forget_all(DWCpu *c, unsigned win)
     c->n_mapped[win] = 0;
     g_hash_table_remove_all(c->writable[win]);
     memset(c->region_sum[win], 0xff, DW_REGIONS * sizeof(uint64_t));
+    dw_large_clear_all(c->large[win]);
 }
 
 static void dw_empty_window(CPUState *cpu, unsigned win)
@@ -430,11 +433,16 @@ static void dw_unmap_pages(CPUState *cpu, unsigned win,
  * Page and range flushes (INVLPG, shootdowns) concern the current
  * address space; parked user windows are walked again when their CR3
  * comes back, which catches any change of their page tables.
+ *
+ * A flush that touches a large page drops all of it, as the CPU does.
+ * The softmmu cannot tell us when: it records one large-page region per
+ * MMU index and forgets it on its next full flush, after which an INVLPG
+ * inside another large page looks like a 4 KiB one to it.
  */
 void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
 {
     int slot = dw_mmu_idx_to_slot(mmu_idx);
-    uint64_t first, last;
+    uint32_t first, last;
     unsigned win;
 
     if (!dw_enabled || slot < 0 || len == 0) {
@@ -450,6 +458,7 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
         dw_empty_window(cpu, win);
         return;
     }
+    dw_large_widen(dw_cpus[cpu->cpu_index].large[win], &first, &last);
     dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 
@@ -999,6 +1008,9 @@ static void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
         qatomic_inc(&dw_total_pages);
     }
     c->walk[win][page] = walk;
+    if (walk & DW_WALK_LARGE) {
+        dw_large_note(c->large[win], page);
+    }
     dw_note_region(&c->region_sum[win][page >> DW_REGION_BITS], page, walk);
     if (host_rw) {
         g_hash_table_insert(c->writable[win], GUINT_TO_POINTER(page),
@@ -1334,6 +1346,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
             dw_cpus[i].writable[s] = g_hash_table_new(NULL, NULL);
             dw_cpus[i].walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
             dw_cpus[i].region_sum[s] = g_new(uint64_t, DW_REGIONS);
+            dw_cpus[i].large[s] = g_new0(struct dw_large, 1);
             memset(dw_cpus[i].region_sum[s], 0xff,
                    DW_REGIONS * sizeof(uint64_t));
         }

@@ -1087,6 +1087,50 @@ static void test_classic_reserve(void)
     with_probe_handler(classic_reserve);
 }
 
+/*
+ * A flush inside a large page must drop the whole 4 MiB block, whether
+ * or not the flushed page itself was mapped; blocks without large pages
+ * keep the exact range.
+ */
+static void test_large_widen(void)
+{
+    static struct dw_large lg;
+    uint32_t first, last;
+
+    dw_large_clear_all(&lg);
+    /* page 0x8000e of the 4 MiB page at 0x80000000 is mapped */
+    dw_large_note(&lg, 0x8000e);
+    first = last = 0x80000;
+    CHECK(dw_large_widen(&lg, &first, &last));
+    CHECK(first == 0x80000 && last == 0x803ff);
+    /* the block is forgotten once flushed whole */
+    first = last = 0x80000;
+    CHECK(!dw_large_widen(&lg, &first, &last));
+    CHECK(first == 0x80000 && last == 0x80000);
+
+    /* a 4 KiB page elsewhere keeps its exact flush */
+    first = last = 0x12345;
+    CHECK(!dw_large_widen(&lg, &first, &last));
+    CHECK(first == 0x12345 && last == 0x12345);
+
+    /* a range with large pages at both ends widens both ends */
+    dw_large_note(&lg, 0x00401);
+    dw_large_note(&lg, 0x00bff);
+    first = 0x00500;
+    last = 0x00900;
+    CHECK(dw_large_widen(&lg, &first, &last));
+    CHECK(first == 0x00400 && last == 0x00bff);
+    first = 0x00400;
+    last = 0x00400;
+    CHECK(!dw_large_widen(&lg, &first, &last));
+
+    /* the last block of the 4 GiB space */
+    dw_large_note(&lg, 0xfffff);
+    first = last = 0xffc00;
+    CHECK(dw_large_widen(&lg, &first, &last));
+    CHECK(first == 0xffc00 && last == 0xfffff);
+}
+
 int main(void)
 {
     run_test("mmu index <-> slot table", test_slot_map);
@@ -1117,6 +1161,8 @@ int main(void)
     run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
     run_test("classic: classify addresses", test_classic_classify);
     run_test("classic: reserve at 0, map, reset", test_classic_reserve);
+    run_test("large pages: INVLPG widens to the 4 MiB block",
+             test_large_widen);
 
     printf("1..%u\n", t_count);
     return t_failed ? 1 : 0;
