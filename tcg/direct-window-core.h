@@ -426,4 +426,42 @@ void dw_large_note(struct dw_large *lg, uint32_t page);
  */
 bool dw_large_widen(struct dw_large *lg, uint32_t *first, uint32_t *last);
 
+/* ------------------------------------------------------------------ */
+/* Canaries: proof that nothing outside the windows is written        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * With QEMU_FAST_CANARY=1 the glue maps one read-write host page right
+ * after each window's guard and one right before each window (both in
+ * the padding that guest code cannot reach), fills them with a pattern
+ * that depends on the host address, and checks them on every window
+ * reset and at exit.
+ */
+
+/* Host page right after the guard of window (@vcpu, @win). */
+uintptr_t dw_canary_after(const struct dw_layout *l, uintptr_t base,
+                          unsigned vcpu, unsigned win);
+
+/*
+ * Host page right before window (@vcpu, @win), in the padding of the
+ * window below it; 0 for the first window, which has none.
+ */
+uintptr_t dw_canary_before(const struct dw_layout *l, uintptr_t base,
+                           unsigned vcpu, unsigned win);
+
+/* Fill [p, p + len) (8-byte aligned) with the pattern of its addresses. */
+void dw_canary_fill(void *p, size_t len);
+
+/*
+ * Offset + 1 of the first 8-byte word of [p, p + len) that lost its
+ * pattern, or 0 when the canary is intact.
+ */
+size_t dw_canary_check(const void *p, size_t len);
+
+/*
+ * Map one read-write page over reserved @page and fill it.  Returns 0,
+ * -ENOSPC when the padding cannot hold canaries, or -errno.
+ */
+int dw_canary_place(const struct dw_layout *l, uintptr_t page);
+
 #endif /* DIRECT_WINDOW_CORE_H */
