@@ -69,7 +69,6 @@ extern u32 a20_mask;            /* applied to addresses before that test */
  * as one case.  Returns the fault vector, or NO_VEC.
  */
 u32 probe(int op, u32 addr);
-extern int helper_bug_cases;    /* run the cases of the access.c bug */
 u32 probe_fs(int op, u32 off);
 u32 rd32(u32 addr);            /* probe(R4) returning the value read */
 u32 wr32(u32 addr, u32 v);     /* a W4 probe of @v; returns the vector */

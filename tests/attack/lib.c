@@ -483,41 +483,11 @@ static void probe_done(int op, u32 addr, u32 v, u32 sel)
     }
 }
 
-/*
- * QEMU 10.0's target/i386/tcg/access.c mishandles the X86Access helpers
- * (fldt/fstpt, fxsave/fxrstor, ...) that cross a page with fewer bytes in
- * the first page than one 8-byte piece (access_ptr's size1 - len wraps
- * around), those whose second page is not RAM (haddr2 is NULL, NULL + an
- * offset is used), and those that cross 4 GiB (the second page is probed
- * at 0x100000000: host pointer 4 GiB off, or an assertion).  They reach
- * host memory outside guest RAM or crash the emulator.  Only the kernel "helpers" runs those cases; elsewhere they
- * are skipped (and not counted) so that the rest can be compared.
- */
-int helper_bug_cases;
-
-static int helper_bug(int op, u32 a)
-{
-    u32 in_page = 4096 - (a & 0xfff);
-
-    switch (op) {
-    case R10:
-    case W10:
-        return in_page < 8 || a > 0xfffffff6u;
-    case R512:
-    case W512:
-        return in_page < 512;   /* a second page that is I/O: NULL + off */
-    }
-    return 0;
-}
-
 u32 probe(int op, u32 a)
 {
     u32 v = 0xa5a5a5a5, w = ncases * 0x9e3779b1u + 0x1234567, sel = 0;
     u32 lo, hi;
 
-    if (!helper_bug_cases && helper_bug(op, a)) {
-        return NO_VEC;
-    }
     if (op_width[op] <= 16 && op >= W1 && op <= W16) {
         for (int i = 0; i < 16; i++) {
             wsrc[i] = (u8)(w >> (i & 3) * 8) + i;
@@ -534,9 +504,6 @@ u32 probe_fs(int op, u32 a)
     u32 v = 0xa5a5a5a5, w = ncases * 0x9e3779b1u + 0x7654321, sel = 0;
     u32 lo, hi;
 
-    if (!helper_bug_cases && helper_bug(op, fs_base + a)) {
-        return NO_VEC;
-    }
     probe_prep(op);
     PROBE_BODY("%%fs:")
     probe_done(op, 0, v, sel);
