@@ -15,6 +15,41 @@ a segment, base, index and displacement that reach it, and loads the
 registers of the address right before the instruction.  Addresses that
 could reach the harness (kernel image, page tables, MMIO with paging
 off) are never generated, so a case can only change its own state.
+
+Flags that an instruction leaves architecturally undefined are made
+defined right after it: QEMU computes them from the lazy cc_op known at
+translation time, so their value may change with where translation
+blocks end (fast=seg ends a block wherever an access is re-executed on
+the softmmu path), and both values are right.  After such an
+instruction the generator emits, unlabelled,
+
+    pushfl; andl $~UNDEFINED, (%esp); popfl
+
+which keeps every defined flag (and pushfl reads the lazy flags in the
+middle of a block, one more way to compute them), and clears the
+undefined ones before anything can see them: a later fault's EFLAGS
+image, LAHF, SETcc, CMOVcc, ADC or the end of the case.  The
+instructions and their undefined flags (SDM vol. 2, count = the count
+masked to 5 bits; a count in CL counts as any count):
+
+    BT, BTS, BTR, BTC         OF SF AF PF
+    SHL, SHR, SAR             count 0: none; 1: AF; else OF AF
+    ROL, ROR, RCL, RCR        count 0 or 1: none; else OF
+    SHLD, SHRD                count 0: none; 1: AF; else OF AF; above
+                              the operand size: CF OF SF ZF AF PF
+    MUL, IMUL                 SF ZF AF PF
+    DIV, IDIV                 CF OF SF ZF AF PF
+    AND, OR, XOR, TEST        AF: not cleared, QEMU computes it as 0
+                              from CC_OP_LOGIC* on every path, and
+                              clearing it would take the lazy state of
+                              the most common instructions away from
+                              the faults that follow them
+
+The generator emits no BSF, BSR, AAA, AAS, AAM, AAD, DAA or DAS.  What
+is lost is a fault that sees the lazy flags of an instruction of this
+list directly; tests/fuzz/run also runs tests/fuzz/cases/*.S, whose
+setcc-fault-eflags.S keeps the bug such a fault found (patch 0017: RCR,
+then a SETcc whose store faults).
 """
 
 import argparse
@@ -35,6 +70,27 @@ CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np',
 # flags, as in harness.c
 F_PAGING, F_WP, F_RING3, F_INVLPG, F_BIG, F_BIG_RW, F_BIG_U = \
     1, 2, 4, 8, 16, 32, 64
+
+# EFLAGS arithmetic flags
+CF, PF, AF, ZF, SF, OF = 0x1, 0x4, 0x10, 0x40, 0x80, 0x800
+ALL_FLAGS = CF | PF | AF | ZF | SF | OF
+
+
+def shift_undefined(op, count, width):
+    """The flags that OP (a shift, rotate, SHLD or SHRD) of WIDTH bytes
+    leaves undefined for COUNT (None: a count in CL, any value)."""
+    if count is None:
+        if op in ('shld', 'shrd') and width == 2:
+            return ALL_FLAGS
+        return OF | (0 if op in ('rol', 'ror', 'rcl', 'rcr') else AF)
+    count &= 31
+    if count == 0:
+        return 0
+    if op in ('rol', 'ror', 'rcl', 'rcr'):
+        return 0 if count == 1 else OF
+    if op in ('shld', 'shrd') and count > 8 * width:
+        return ALL_FLAGS
+    return AF if count == 1 else OF | AF
 
 
 def forbidden(paging):
@@ -244,6 +300,14 @@ class Case:
         self.lines.append((self.ninsn, asm, text))
         self.ninsn += 1
 
+    def undefined(self, mask):
+        """The last instruction leaves the flags of MASK undefined: clear
+        them, keep the others (see the top of the file)."""
+        if mask:
+            for s in ('pushfl', 'andl $0x%x, (%%esp)' % (~mask & M32),
+                      'popfl'):
+                self.lines.append((None, [s], s))
+
     def reg(self, w):
         r = self.r
         return '%' + r.choice({1: REGS8, 2: REGS16, 4: REGS32}[w])
@@ -293,18 +357,22 @@ class Case:
             op = r.choice(['shl', 'shr', 'sar', 'rol', 'ror', 'rcl', 'rcr'])
             s, m, _ = self.address(w)
             if r.random() < 0.5:
-                self.emit(s, ['%s%s $%d, %s' % (op, sfx, r.randint(0, 40),
-                                                 m)])
+                cnt = r.randint(0, 40)
+                self.emit(s, ['%s%s $%d, %s' % (op, sfx, cnt, m)])
             else:
+                cnt = None
                 self.emit(s, ['%s%s %%cl, %s' % (op, sfx, m)])
+            self.undefined(shift_undefined(op, cnt, w))
         elif kind == 'shd':
             w = r.choice([2, 4])
             sfx = {2: 'w', 4: 'l'}[w]
             op = r.choice(['shld', 'shrd'])
             s, m, _ = self.address(w)
-            cnt = '$%d' % r.randint(0, 31) if r.random() < 0.5 else '%cl'
-            self.emit(s, ['%s%s %s, %s, %s' % (op, sfx, cnt, self.reg(w),
-                                                m)])
+            cnt = r.randint(0, 31) if r.random() < 0.5 else None
+            self.emit(s, ['%s%s %s, %s, %s' % (
+                op, sfx, '%cl' if cnt is None else '$%d' % cnt,
+                self.reg(w), m)])
+            self.undefined(shift_undefined(op, cnt, w))
         elif kind == 'bt':
             w = r.choice([2, 4])
             sfx = {2: 'w', 4: 'l'}[w]
@@ -313,6 +381,7 @@ class Case:
                 s, m, _ = self.address(w)
                 self.emit(s, ['%s%s $%d, %s' % (op, sfx, r.randint(0, 63),
                                                  m)])
+                self.undefined(OF | SF | AF | PF)
             else:
                 # a bit offset in a register reaches -16..+32 bytes away
                 bit = r.randint(-128, 255)
@@ -327,6 +396,7 @@ class Case:
                                                       regtext, m)])
                 else:
                     self.emit(s, ['%s%s $%d, %s' % (op, sfx, bit & 63, m)])
+                self.undefined(OF | SF | AF | PF)
         elif kind == 'movx':
             sw = r.choice([1, 2])
             s, m, _ = self.address(sw)
@@ -354,6 +424,8 @@ class Case:
                                                   self.reg(w))])
             else:
                 self.emit(s, ['%s%s %s' % (op, sfx, m)])
+            self.undefined(ALL_FLAGS if op in ('div', 'idiv')
+                           else SF | ZF | AF | PF)
         elif kind == 'xchg':
             op = r.choice(['xchg', 'xadd', 'cmpxchg'])
             lock = 'lock ' if op != 'xchg' and r.random() < 0.5 else ''
@@ -512,6 +584,8 @@ class Case:
         elif c < 0.5:
             op = r.choice(['add', 'sub', 'xor', 'imul', 'test', 'xchg'])
             self.emit([], ['%sl %%%s, %%%s' % (op, a, b)])
+            if op == 'imul':
+                self.undefined(SF | ZF | AF | PF)
         elif c < 0.6:
             self.emit([], ['%s %%%s' % (r.choice(['bswap', 'negl', 'notl',
                                                    'incl', 'decl']), a)])
@@ -526,10 +600,12 @@ class Case:
             self.depth -= 1
         elif c < 0.9:
             self.emit([], ['divl %%%s' % a])
+            self.undefined(ALL_FLAGS)
         else:
-            self.emit([], ['%sl $%d, %%%s' % (r.choice(['shl', 'shr', 'sar',
-                                                        'rol', 'rcr']),
-                                              r.randint(0, 31), a)])
+            op = r.choice(['shl', 'shr', 'sar', 'rol', 'rcr'])
+            cnt = r.randint(0, 31)
+            self.emit([], ['%sl $%d, %%%s' % (op, cnt, a)])
+            self.undefined(shift_undefined(op, cnt, 4))
 
     def generate(self):
         r = self.r
