@@ -115,7 +115,8 @@ bench: qemu image upstream
 patches-check: config.mk
 	scripts/patches-check --upstream=$(UPSTREAM)
 
-check: qemu check-images
+# upstream: the validate suite compares qemu-i386 with upstream's
+check: qemu check-images upstream
 	tests/run-tests --upstream=$(UPSTREAM)
 
 check-slow: qemu
