@@ -1181,6 +1181,14 @@ static int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr,
 
             dw_note_mapped(c, win, first + i, walk[i], writable ? rw : 0);
         }
+        /*
+         * The walk summaries may be unknown (0), but the softmmu fill
+         * always knows the page size: see dw_flush_range().
+         */
+        if (full->lg_page_size > TARGET_PAGE_BITS) {
+            dw_large_note(c->large[win], first);
+            dw_large_note(c->large[win], first + n - 1);
+        }
         qatomic_add(&dw_stats.pages_mapped, n);
         qatomic_inc(&dw_stats.fills);
     }
