@@ -88,6 +88,16 @@ void sweep_step(u32 first, u32 last, int write, u32 step);
 /* Every probe op at the addresses just below @edge (an address or 0 for 4 GiB). */
 void edge_probes(u32 edge);
 
+/*
+ * The edges of the space with the top page and page 0 in every state:
+ * @set_edge maps the top page with flags @top (0: not present) to the
+ * @k-th frame of SCRATCH2, page 0 with flags @zero, and invalidates both;
+ * then every probe runs there at CPL0 and CPL3 (edge_user).
+ */
+extern const u32 top_state[4];
+void edge_user(u32 unused);
+void edge_states(void (*set_edge)(u32 top, u32 zero, u32 k));
+
 /* Call @fn(@arg) at CPL3 (FS holds the ring-3 flat selector there). */
 void run_user(void (*fn)(u32), u32 arg);
 void user(void (*fn)(u32), u32 arg);

@@ -697,3 +697,38 @@ void string_probes(u32 t)
     str_set(t + 2, t - 2, 1);
     STRING_CASE("std\n\tmovsl");
 }
+
+/* States of the top page and of page 0 that edge_states() goes through. */
+const u32 top_state[4] = {
+    PTE_P | PTE_W | PTE_U, PTE_P | PTE_U, 0, PTE_P | PTE_W,
+};
+static const u32 zero_state[3] = {
+    PTE_P | PTE_W | PTE_U, 0, PTE_P | PTE_U,
+};
+
+void edge_user(u32 unused)
+{
+    edge_probes(0);
+    string_probes(0);
+    stack_probes(0);
+}
+
+void edge_states(void (*set_edge)(u32 top, u32 zero, u32 k))
+{
+    for (u32 t = 0; t < 4; t++) {
+        for (u32 z = 0; z < 3; z++) {
+            u32 top = top_state[t], zero = zero_state[z];
+
+            set_edge(top, zero, t * 3 + z);
+            edge_probes(0);
+            string_probes(0);
+            /* a CPL0 fault on a push here would be a triple fault */
+            if ((top & PTE_W) && (zero & PTE_W)) {
+                stack_probes(0);
+            }
+            user(edge_user, 0);
+            ml_printf("  top %x zero %x: reads %x\n", top, zero, rhash);
+        }
+    }
+    set_edge(top_state[0], zero_state[0], 0);
+}

@@ -113,48 +113,17 @@ static void sweeps(u32 unused)
     sweep(0x2000, 0xfffff, 1);
 }
 
-/* States of the top page and of page 0. */
-static const u32 top_state[] = {
-    PTE_P | PTE_W | PTE_U, PTE_P | PTE_U, 0, PTE_P | PTE_W,
-};
-static const u32 zero_state[] = { PTE_P | PTE_W | PTE_U, 0, PTE_P | PTE_U };
-
-static u32 cur_top, cur_zero;
-
-static void set_edge(u32 t, u32 z)
+static void set_edge(u32 top, u32 zero, u32 k)
 {
-    cur_top = top_state[t];
-    cur_zero = zero_state[z];
-    top_pt[511] = cur_top ? (SCRATCH2 + (t * 3 + z) * 4096) | cur_top : 0;
-    low_pt[0] = cur_zero;
+    top_pt[511] = top ? (SCRATCH2 + k * 4096) | top : 0;
+    low_pt[0] = zero;
     invlpg(0xfffff000);
     invlpg(0);
 }
 
-static void edge_user(u32 unused)
-{
-    edge_probes(0);
-    string_probes(0);
-    stack_probes(0);
-}
-
 static void edges(void)
 {
-    for (u32 t = 0; t < 4; t++) {
-        for (u32 z = 0; z < 3; z++) {
-            set_edge(t, z);
-            edge_probes(0);
-            string_probes(0);
-            /* a CPL0 fault on a push here would be a triple fault */
-            if ((cur_top & PTE_W) && (cur_zero & PTE_W)) {
-                stack_probes(0);
-            }
-            user(edge_user, 0);
-            ml_printf("  top %x zero %x: reads %x\n", cur_top, cur_zero,
-                      rhash);
-        }
-    }
-    set_edge(0, 0);
+    edge_states(set_edge);
 }
 
 /* Group borders inside the alias table, and identity -> alias. */
