@@ -1094,9 +1094,15 @@ static void dw_note_region(uint64_t *region_sum, uint32_t page, uint64_t walk)
     }
 }
 
-/* Note page @page of window @win as mapped, by the TLB lock holder. */
+/*
+ * Note page @page of window @win as mapped, by the TLB lock holder.
+ * @large: it belongs to a run mapped for a fault in a large page.  The
+ * walk summary alone cannot tell (it is 0 when unknown, e.g. writable
+ * and not yet dirty), but the softmmu fill knows the page size; see
+ * dw_flush_range().
+ */
 static void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
-                           uint64_t walk, uintptr_t host_rw)
+                           uint64_t walk, uintptr_t host_rw, bool large)
 {
     set_bit(BIT_WORD(page), c->mapped_words[win]);
     if (!test_and_set_bit(page, c->mapped[win])) {
@@ -1104,7 +1110,7 @@ static void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
         qatomic_inc(&dw_total_pages);
     }
     c->walk[win][page] = walk;
-    if (walk & DW_WALK_LARGE) {
+    if (large || (walk & DW_WALK_LARGE)) {
         dw_large_note(c->large[win], page);
     }
     dw_note_region(&c->region_sum[win][page >> DW_REGION_BITS], page, walk);
@@ -1179,15 +1185,8 @@ static int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr,
         for (uint32_t i = 0; i < n; i++) {
             uintptr_t rw = run_host + ((uintptr_t)i << TARGET_PAGE_BITS);
 
-            dw_note_mapped(c, win, first + i, walk[i], writable ? rw : 0);
-        }
-        /*
-         * The walk summaries may be unknown (0), but the softmmu fill
-         * always knows the page size: see dw_flush_range().
-         */
-        if (full->lg_page_size > TARGET_PAGE_BITS) {
-            dw_large_note(c->large[win], first);
-            dw_large_note(c->large[win], first + n - 1);
+            dw_note_mapped(c, win, first + i, walk[i], writable ? rw : 0,
+                           full->lg_page_size > TARGET_PAGE_BITS);
         }
         qatomic_add(&dw_stats.pages_mapped, n);
         qatomic_inc(&dw_stats.fills);
