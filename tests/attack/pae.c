@@ -121,11 +121,6 @@ static void set_edge(u32 top, u32 zero, u32 k)
     invlpg(0);
 }
 
-static void edges(void)
-{
-    edge_states(set_edge);
-}
-
 /* Group borders inside the alias table, and identity -> alias. */
 static void group_edges(u32 unused)
 {
@@ -200,7 +195,7 @@ int attack_main(void)
     ml_printf("  identity read: reads %x\n", rhash);
     sweep(0x2000, 0xfffff, 1);
     ml_printf("  alias sweep: reads %x\n", rhash);
-    edges();
+    edge_states(set_edge);
     group_edges(0);
     phase_end();
 

@@ -75,11 +75,12 @@ fz_run_case:
         movl %ss:S_EAX(%eax), %eax
         iret
 
-/* int $0x30: the case is over. */
-        .globl fz_case_end
-fz_case_end:
-        pushl $0
-        pushl $0x30
+/*
+ * Below a vector and an error code: save the registers and segments of
+ * the case as the C side's frame, switch to the harness data segments
+ * and push the frame's address as the argument.
+ */
+.macro SAVE_FRAME
         pushal
         pushl %ds
         pushl %es
@@ -89,6 +90,14 @@ fz_case_end:
         movw %ax, %ds
         movw %ax, %es
         pushl %esp
+.endm
+
+/* int $0x30: the case is over. */
+        .globl fz_case_end
+fz_case_end:
+        pushl $0
+        pushl $0x30
+        SAVE_FRAME
         call fz_end
         movl fz_harness_esp, %esp
         movl $0x10, %eax
@@ -101,15 +110,7 @@ fz_case_end:
         ret
 
 fault_common:
-        pushal
-        pushl %ds
-        pushl %es
-        pushl %fs
-        pushl %gs
-        movl $0x10, %eax
-        movw %ax, %ds
-        movw %ax, %es
-        pushl %esp
+        SAVE_FRAME
         call fz_fault
         addl $4, %esp
         popl %gs
