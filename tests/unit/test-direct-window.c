@@ -1010,6 +1010,51 @@ static void test_walk_pae(void)
     CHECK_EQ(walk32(&p, va), 0);
 }
 
+/*
+ * Guest-physical memory for page tables above 4 GiB: walk_mem's pages
+ * 2 and up exist only at 4 GiB + their offset, page 1 (the PDPT, which
+ * CR3 keeps below 4 GiB) only at its own address.  A walk that narrowed
+ * a table's address to 32 bits would read nothing.
+ */
+static uint64_t walk_read_high(void *opaque, uint64_t pa, bool wide)
+{
+    const uint64_t four_g = 1ULL << 32;
+
+    if (pa >= four_g) {
+        pa -= four_g;
+        if (pa < 2 * PG) {
+            return 0;
+        }
+    } else if (pa >= 2 * PG) {
+        return 0;
+    }
+    return walk_read(opaque, pa, wide);
+}
+
+static void test_walk_pae_high_tables(void)
+{
+    const uint64_t four_g = 1ULL << 32;
+    struct dw_paging p = { .cr3 = 1 * PG, .a20_mask = ~0ULL,
+                           .phys_bits = 36, .pae = true };
+    uint32_t va = 0x80403000;   /* PDPTE 2, PDE 2, PTE 3 */
+
+    memset(walk_mem, 0, sizeof(walk_mem));
+    walk_put64(1 * PG + 2 * 8, (four_g + 2 * PG) | E_P);
+    walk_put64(2 * PG + 2 * 8, (four_g + 3 * PG) | E_P | E_W | E_A);
+    walk_put64(3 * PG + 3 * 8, 0xb80005000ULL | E_P | E_W | E_A | E_D);
+    CHECK_EQ(dw_walk(&p, va, walk_read_high, NULL),
+             0xb80005000ULL | DW_WALK_VALID | DW_WALK_W | DW_WALK_D);
+
+    /* A 2 MiB page above 4 GiB, from a directory above 4 GiB. */
+    walk_put64(2 * PG + 2 * 8, 0x1c0200000ULL | E_PS | E_P | E_A);
+    CHECK_EQ(dw_walk(&p, va, walk_read_high, NULL),
+             0x1c0203000ULL | DW_WALK_VALID | DW_WALK_LARGE);
+
+    /* The same tables seen 4 GiB lower are not there. */
+    walk_put64(1 * PG + 2 * 8, 2 * PG | E_P);
+    CHECK_EQ(dw_walk(&p, va, walk_read_high, NULL), 0);
+}
+
 /* ------------------------------------------------------------------ */
 /* Classic layout                                                     */
 /* ------------------------------------------------------------------ */
@@ -1158,6 +1203,8 @@ int main(void)
     run_test("walk: 2-level, rights, A/D, CR3", test_walk_legacy);
     run_test("walk: PSE 4 MiB pages, A20", test_walk_pse_a20);
     run_test("walk: PAE, NX, reserved bits, 2 MiB", test_walk_pae);
+    run_test("walk: PAE tables and frames above 4 GiB",
+             test_walk_pae_high_tables);
     run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
     run_test("classic: classify addresses", test_classic_classify);
     run_test("classic: reserve at 0, map, reset", test_classic_reserve);
