@@ -98,6 +98,13 @@ extern const u32 top_state[4];
 void edge_user(u32 unused);
 void edge_states(void (*set_edge)(u32 top, u32 zero, u32 k));
 
+/*
+ * The same with large pages: @set_top(t) makes the last large page of
+ * the space top_state[t] for t < 3, a page table again for t == 3, and
+ * reloads CR3; every probe runs at the top at CPL0 and CPL3 each time.
+ */
+void large_top_states(void (*set_top)(u32 t));
+
 /* Call @fn(@arg) at CPL3 (FS holds the ring-3 flat selector there). */
 void run_user(void (*fn)(u32), u32 arg);
 void user(void (*fn)(u32), u32 arg);
@@ -116,6 +123,7 @@ u64 *pt_alloc64(void);
 void outb(u16 port, u8 v);
 u8 inb(u16 port);
 void fill_words(u32 phys, u32 bytes, u32 seed);
+u32 words_changed(u32 phys, u32 bytes, u32 seed);
 
 #define PTE_P   0x001u
 #define PTE_W   0x002u

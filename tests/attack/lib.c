@@ -235,6 +235,18 @@ void fill_words(u32 phys, u32 bytes, u32 seed)
     }
 }
 
+/* How many words of [phys, phys + bytes) lost what fill_words() put there. */
+u32 words_changed(u32 phys, u32 bytes, u32 seed)
+{
+    const u32 *p = (const u32 *)phys;
+    u32 n = 0;
+
+    for (u32 i = 0; i < bytes / 4; i++) {
+        n += p[i] != (((phys + i * 4) * 0x9e3779b1u) ^ seed);
+    }
+    return n;
+}
+
 /* Clear what the BIOS left in RAM (timer ticks, calibration) outside the kernel. */
 static void scrub_ram(void)
 {
@@ -731,4 +743,14 @@ void edge_states(void (*set_edge)(u32 top, u32 zero, u32 k))
         }
     }
     set_edge(top_state[0], zero_state[0], 0);
+}
+
+void large_top_states(void (*set_top)(u32 t))
+{
+    for (u32 t = 0; t < 4; t++) {
+        set_top(t);
+        edge_probes(0);
+        string_probes(0);
+        user(edge_user, 0);
+    }
 }

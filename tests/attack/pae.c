@@ -184,6 +184,13 @@ static void remap_2m(void)
     load_cr3();
 }
 
+static void set_top_2m(u32 t)
+{
+    pd[2047] = t == 3 ? (u32)top_pt | PTE_P | PTE_W | PTE_U :
+               (SCRATCH | PAE_PS | top_state[t]);
+    load_cr3();
+}
+
 int attack_main(void)
 {
     set_nohash(0xa0000, 0x100000);
@@ -207,14 +214,7 @@ int attack_main(void)
     phase_begin("pae2m-cpl0");
     two_mib();
     sweeps(0);
-    for (u32 t = 0; t < 4; t++) {
-        pd[2047] = t == 3 ? (u32)top_pt | PTE_P | PTE_W | PTE_U :
-                   (SCRATCH | PAE_PS | top_state[t]);
-        load_cr3();
-        edge_probes(0);
-        string_probes(0);
-        user(edge_user, 0);
-    }
+    large_top_states(set_top_2m);
     phase_end();
 
     phase_begin("pae2m-cpl3");

@@ -256,6 +256,13 @@ static void pse(void)
     write_cr3((u32)pd);
 }
 
+static void set_top_4m(u32 t)
+{
+    pd[1023] = t == 3 ? (u32)top_pt | PTE_P | PTE_W | PTE_U :
+               (SCRATCH | PTE_PS | top_state[t]);
+    write_cr3((u32)pd);
+}
+
 int attack_main(void)
 {
     set_nohash(0xa0000, 0x100000);
@@ -282,14 +289,7 @@ int attack_main(void)
     phase_begin("pse-cpl0");
     pse();
     sweeps(0);
-    for (u32 t = 0; t < 4; t++) {
-        pd[1023] = t == 3 ? (u32)top_pt | PTE_P | PTE_W | PTE_U :
-                   (SCRATCH | PTE_PS | top_state[t]);
-        write_cr3((u32)pd);
-        edge_probes(0);
-        string_probes(0);
-        user(edge_user, 0);
-    }
+    large_top_states(set_top_4m);
     phase_end();
 
     phase_begin("pse-cpl3");
