@@ -1,16 +1,18 @@
 /*
- * qemu-fast direct windows: QEMU-independent bookkeeping core
+ * qemu-fast direct windows: layout and host mappings (QEMU-free core)
  *
  * Guest virtual memory of every (vCPU, MMU index) pair is mapped into its
  * own 4 GiB "window" of host address space; generated code reaches it with
- * one gs: addr32 access.  This file holds everything about those windows
- * that does not need QEMU: layout arithmetic, reservation and unmapping,
- * accounting of host mappings against vm.max_map_count, batching of
- * neighbouring guest PTEs into one mmap each, and the protection decision.
- * A thin glue file in QEMU feeds it decoded page-table entries and memory
- * region facts.
+ * one gs: addr32 access.  This file owns the arithmetic of the windows
+ * (where each window and its guard lie, which window a faulting host
+ * address belongs to) and the host calls that reserve, map and empty
+ * them, including the unseparated layout of fast=classic and the record
+ * of where a window holds pages of large guest pages.
  *
- * Only libc/POSIX headers are used, so unit tests build without QEMU.
+ * It knows nothing of the guest's page tables or of QEMU: the target
+ * (target/i386/tcg/system/direct-window-*) decides what to map, the glue
+ * (tcg/direct-window-*.c) when.  Only libc/POSIX headers are used, so
+ * tests/unit builds it alone.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,7 +20,6 @@
 #ifndef DIRECT_WINDOW_CORE_H
 #define DIRECT_WINDOW_CORE_H
 
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,7 +46,11 @@
  */
 #define DW_MAX_RESERVE      (1ULL << 46)
 
-/* MMU indexes used by i386 32-bit system code: the "slots". */
+/*
+ * The MMU indexes a window serves are the "slots"; which index is which
+ * slot is the target's (dw_mmu_idx_to_slot() below).  i386 has three:
+ * kernel with SMAP, user, kernel without SMAP.
+ */
 #define DW_NB_SLOTS         3
 
 /* The slot of the user MMU index. */
@@ -60,27 +65,8 @@
 #define DW_USER_WINDOWS     6
 #define DW_NB_WINDOWS       (DW_NB_SLOTS - 1 + DW_USER_WINDOWS)
 
-/* MMU indexes are small; a table covers every index QEMU i386 defines. */
-#define DW_NB_MMU_IDX       8
-
-/* vm.max_map_count when /proc cannot tell (the Linux default). */
-#define DW_DEFAULT_MAX_MAP_COUNT    65530
-
-/*
- * Mappings kept back for QEMU itself: shared libraries, thread stacks,
- * RAM blocks, the code buffer, glib and SDL all need VMAs too.
- */
-#define DW_MAP_COUNT_MARGIN         8192
-
-/*
- * Worst-case number of new VMAs from one mmap, mprotect or PROT_NONE
- * remap of a range strictly inside an existing VMA: that VMA is split in
- * three (left part, the range, right part), i.e. two more than before.
- */
-#define DW_VMA_SPLIT_COST           2
-
 /* ------------------------------------------------------------------ */
-/* 1. Layout of the reservation                                       */
+/* Layout of the reservation                                          */
 /* ------------------------------------------------------------------ */
 
 /*
@@ -108,10 +94,11 @@ struct dw_layout {
 int dw_layout_init(struct dw_layout *l, unsigned n_vcpus,
                    uint64_t guard_min, size_t host_page_size);
 
-/* Slot of an MMU index, or -1 if that index is not served by a window. */
+/*
+ * Provided by the target: the slot of an MMU index, or -1 if that index
+ * is not served by a window; and the MMU index served by @slot.
+ */
 int dw_mmu_idx_to_slot(unsigned mmu_idx);
-
-/* MMU index served by @slot (slot < DW_NB_SLOTS). */
 unsigned dw_slot_to_mmu_idx(unsigned slot);
 
 /* Slot served by window @win (win < DW_NB_WINDOWS). */
@@ -168,6 +155,36 @@ int dw_map_range(void *addr, size_t len, int prot, int fd, uint64_t offset);
 /* mprotect @len bytes at @addr (e.g. downgrade to read-only). */
 int dw_protect_range(void *addr, size_t len, int prot);
 
+/* How a window maps a guest page. */
+enum dw_prot {
+    DW_PROT_NONE,           /* not mappable: every access takes slow path */
+    DW_PROT_READ,           /* reads direct, writes fault */
+    DW_PROT_RW,             /* reads and writes direct */
+};
+
+/* PROT_* flags for mmap/mprotect. */
+int dw_prot_to_mmap(enum dw_prot prot);
+
+/* @n_pages pages from @vaddr mapped by one mmap of @fd at @offset. */
+struct dw_run {
+    uint32_t vaddr;
+    uint32_t n_pages;
+    int fd;
+    uint64_t offset;
+    enum dw_prot prot;
+};
+
+/*
+ * Map @run in window (@vcpu, @slot).  Refuses (-EINVAL) anything that
+ * would reach past the 4 GiB window into the guard.
+ */
+int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
+               unsigned slot, const struct dw_run *run);
+
+/* Remap the whole window (@vcpu, @slot) PROT_NONE. */
+int dw_reset_window(const struct dw_layout *l, uintptr_t base,
+                    unsigned vcpu, unsigned slot);
+
 /* ------------------------------------------------------------------ */
 /* Classic layout: one unseparated window at host address 0           */
 /* ------------------------------------------------------------------ */
@@ -203,200 +220,8 @@ bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,
 int dw_classic_reset(uint64_t min_addr);
 
 /* ------------------------------------------------------------------ */
-/* 2. Mapping accounting                                              */
+/* Large pages in a window                                            */
 /* ------------------------------------------------------------------ */
-
-/*
- * Estimated VMAs per window and in total.  The estimate is an upper
- * bound (each operation is charged DW_VMA_SPLIT_COST although the kernel
- * often merges neighbours) and only a window reset brings it down.
- *
- * Counters are C11 atomics, not a mutex: they are updated from the
- * SIGSEGV handler on vCPU threads (where taking a mutex is not
- * async-signal-safe and could deadlock against the interrupted thread)
- * and from TLB flushes and dirty-tracking resets on other threads.
- */
-struct dw_acct {
-    unsigned n_windows;
-    int64_t max_mappings;
-    _Atomic int64_t total;
-    _Atomic int64_t *per_window;
-};
-
-/* vm.max_map_count from @path, or DW_DEFAULT_MAX_MAP_COUNT on error. */
-uint64_t dw_read_max_map_count_from(const char *path);
-
-/* vm.max_map_count from /proc/sys/vm/max_map_count, with the fallback. */
-uint64_t dw_read_max_map_count(void);
-
-/* Cap on window mappings given the system's vm.max_map_count. */
-uint64_t dw_mapping_cap(uint64_t max_map_count);
-
-/* Set up counters for @n_windows windows.  Returns 0 or -errno. */
-int dw_acct_init(struct dw_acct *a, unsigned n_windows,
-                 uint64_t max_mappings);
-void dw_acct_destroy(struct dw_acct *a);
-
-/* Window number used by the accounting for (@vcpu, @slot). */
-unsigned dw_window_index(unsigned vcpu, unsigned slot);
-
-/*
- * Record @n_ops map/unmap/mprotect operations on window @win (an index
- * from dw_window_index(), below n_windows), each of which may add
- * DW_VMA_SPLIT_COST VMAs.  Returns true when the cap is reached: the
- * caller must then reset a window (see dw_acct_victim()).
- * The cap keeps DW_MAP_COUNT_MARGIN spare, so going past it by the few
- * operations in flight on other threads is harmless.
- */
-bool dw_acct_note_ops(struct dw_acct *a, unsigned win, unsigned n_ops);
-
-/* Record that a run of @n_pages pages was mapped with one mmap. */
-bool dw_acct_note_run(struct dw_acct *a, unsigned win, uint32_t n_pages);
-
-/* Record that window @win was reset (wholly remapped PROT_NONE). */
-void dw_acct_note_reset(struct dw_acct *a, unsigned win);
-
-/* The window holding the most mappings: the best one to reset. */
-unsigned dw_acct_victim(struct dw_acct *a);
-
-int64_t dw_acct_window(struct dw_acct *a, unsigned win);
-int64_t dw_acct_total(struct dw_acct *a);
-
-/* ------------------------------------------------------------------ */
-/* 4. Protection decision                                             */
-/* ------------------------------------------------------------------ */
-
-enum dw_prot {
-    DW_PROT_NONE,           /* not mappable: every access takes slow path */
-    DW_PROT_READ,           /* reads direct, writes fault */
-    DW_PROT_RW,             /* reads and writes direct */
-};
-
-/*
- * What is known about one guest page, as decoded by the glue from the
- * guest page tables (PTE part, flags combined over all levels as the
- * CPU does: U and W are the AND of every level, A and D are the leaf's)
- * and from the memory map (host part).
- */
-struct dw_page {
-    /* Guest PTE */
-    bool present;
-    bool writable;
-    bool user;
-    bool accessed;
-    bool dirty;
-    /* Host memory behind the guest-physical page */
-    bool is_ram;            /* RAM or ROM backed by @fd, not MMIO */
-    bool readonly;          /* ROM or read-only RAM: writes are slow */
-    bool dirty_all;         /* dirty for every dirty-log client */
-    bool is_code;           /* holds translated code */
-    bool force_slow;        /* watchpoint or other reason to trap all */
-    int fd;                 /* file behind the RAM block, -1 if none */
-    uint64_t offset;        /* page-aligned offset of the page in @fd */
-};
-
-/* Privilege context of a window, fixed by its MMU index plus CR0.WP. */
-struct dw_access {
-    bool user;              /* CPL 3 accesses */
-    bool smap;              /* supervisor with SMAP in force */
-    bool wp;                /* CR0.WP: supervisor honours read-only */
-};
-
-/* Access context of @slot with the guest's CR0.WP = @cr0_wp. */
-struct dw_access dw_access_for_slot(unsigned slot, bool cr0_wp);
-
-/* How page @pg may be mapped in a window with context @acc. */
-enum dw_prot dw_page_prot(const struct dw_page *pg,
-                          const struct dw_access *acc);
-
-/* PROT_* flags for mmap/mprotect. */
-int dw_prot_to_mmap(enum dw_prot prot);
-
-/* ------------------------------------------------------------------ */
-/* 3. Run batching                                                    */
-/* ------------------------------------------------------------------ */
-
-/* @n_pages pages from @vaddr mapped by one mmap of @fd at @offset. */
-struct dw_run {
-    uint32_t vaddr;
-    uint32_t n_pages;
-    int fd;
-    uint64_t offset;
-    enum dw_prot prot;
-};
-
-/*
- * Split @n consecutive guest pages, the first at @vaddr (which must be
- * page-aligned, else no run is returned), into maximal runs that one
- * mmap each can map: consecutive vaddrs, same file, contiguous offsets
- * and the same protection.  Non-mappable pages end a run and are
- * skipped.  Pages past 0xFFFFF000 are ignored (the guest space ends
- * there; the guard must stay unmapped).  At most @max_runs runs are
- * written; the rest is left for later faults.
- * Returns the number of runs written.
- */
-size_t dw_batch_runs(const struct dw_page *pages, size_t n, uint32_t vaddr,
-                     const struct dw_access *acc,
-                     struct dw_run *runs, size_t max_runs);
-
-/*
- * Map @run in window (@vcpu, @slot).  Refuses (-EINVAL) anything that
- * would reach past the 4 GiB window into the guard.
- */
-int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
-               unsigned slot, const struct dw_run *run);
-
-/* Remap the whole window (@vcpu, @slot) PROT_NONE. */
-int dw_reset_window(const struct dw_layout *l, uintptr_t base,
-                    unsigned vcpu, unsigned slot);
-
-/* ------------------------------------------------------------------ */
-/* 5. i386 page walk for keeping pages across CR3 writes              */
-/* ------------------------------------------------------------------ */
-
-/*
- * A CR3 write flushes the whole softmmu TLB, yet most of a window stays
- * right: kernel pages look the same in every address space, and a
- * process's pages are the same when it is switched back in.  Refilling
- * them costs a signal each here, so on a CR3 write every mapped page is
- * walked again under the new CR3 and kept if its translation is
- * unchanged.  That is what a CPU is allowed to do anyway (it may load
- * TLB entries at any time from present, accessed entries).
- *
- * The walk is side-effect free: it never sets Accessed or Dirty, so a
- * page whose entries lack them is "unknown" and must fault again.
- */
-struct dw_paging {
-    uint64_t cr3;
-    uint64_t a20_mask;      /* applied to every physical address */
-    unsigned phys_bits;     /* MAXPHYADDR, for PAE reserved bits */
-    bool pae;               /* CR4.PAE */
-    bool pse;               /* CR4.PSE (ignored with PAE) */
-    bool nxe;               /* EFER.NXE: bit 63 is NX, else reserved */
-};
-
-/* Reads a 4-byte (@wide false) or 8-byte guest-physical entry. */
-typedef uint64_t (*dw_read_phys_fn)(void *opaque, uint64_t pa, bool wide);
-
-/* Bits of a walk summary below the page frame. */
-#define DW_WALK_VALID       0x001   /* present and accessed everywhere */
-#define DW_WALK_W           0x002   /* R/W set at every level */
-#define DW_WALK_U           0x004   /* U/S set at every level */
-#define DW_WALK_D           0x040   /* leaf Dirty */
-#define DW_WALK_LARGE       0x080   /* a 4 MiB or 2 MiB page */
-#define DW_WALK_FRAME(s)    ((s) & ~(DW_PAGE_SIZE - 1))
-
-/*
- * Summary of the translation of guest @vaddr under @p: the guest-
- * physical page | DW_WALK_* bits, or 0 when a CPU walk would fault or
- * would have to change an entry (not present, Accessed clear, reserved
- * bits).  Two equal non-zero summaries mean the same page with the same
- * rights, so a mapping made for one is right for the other.  Within one
- * large page the summaries differ only by the frame, so one walk of a
- * DW_WALK_LARGE page tells the summary of all its neighbours.
- */
-uint64_t dw_walk(const struct dw_paging *p, uint32_t vaddr,
-                 dw_read_phys_fn read, void *opaque);
 
 /*
  * Large pages in a window.  INVLPG of any address inside a large page
@@ -425,43 +250,5 @@ void dw_large_note(struct dw_large *lg, uint32_t page);
  * blocks the widened range covers.  Returns true when it widened.
  */
 bool dw_large_widen(struct dw_large *lg, uint32_t *first, uint32_t *last);
-
-/* ------------------------------------------------------------------ */
-/* Canaries: proof that nothing outside the windows is written        */
-/* ------------------------------------------------------------------ */
-
-/*
- * With QEMU_FAST_CANARY=1 the glue maps one read-write host page right
- * after each window's guard and one right before each window (both in
- * the padding that guest code cannot reach), fills them with a pattern
- * that depends on the host address, and checks them on every window
- * reset and at exit.
- */
-
-/* Host page right after the guard of window (@vcpu, @win). */
-uintptr_t dw_canary_after(const struct dw_layout *l, uintptr_t base,
-                          unsigned vcpu, unsigned win);
-
-/*
- * Host page right before window (@vcpu, @win), in the padding of the
- * window below it; 0 for the first window, which has none.
- */
-uintptr_t dw_canary_before(const struct dw_layout *l, uintptr_t base,
-                           unsigned vcpu, unsigned win);
-
-/* Fill [p, p + len) (8-byte aligned) with the pattern of its addresses. */
-void dw_canary_fill(void *p, size_t len);
-
-/*
- * Offset + 1 of the first 8-byte word of [p, p + len) that lost its
- * pattern, or 0 when the canary is intact.
- */
-size_t dw_canary_check(const void *p, size_t len);
-
-/*
- * Map one read-write page over reserved @page and fill it.  Returns 0,
- * -ENOSPC when the padding cannot hold canaries, or -errno.
- */
-int dw_canary_place(const struct dw_layout *l, uintptr_t page);
 
 #endif /* DIRECT_WINDOW_CORE_H */

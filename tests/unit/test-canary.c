@@ -1,10 +1,10 @@
 /*
- * Unit tests of the canary helpers of tcg/direct-window-core.c (TAP).
+ * Unit tests of the canary helpers of tcg/direct-window-canary-core.c (TAP).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
-#include "direct-window-core.h"
+#include "direct-window-canary-core.h"
 
 #include <stdint.h>
 #include <stdio.h>

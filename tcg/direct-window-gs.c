@@ -1,0 +1,120 @@
+/*
+ * qemu-fast direct windows: GS on translation-block entry and exit
+ *
+ * A direct TB reaches guest memory through GS, whose base is the window
+ * of the TB's MMU index.  This file owns the choice of that window when
+ * a TB is made (dw_tb_mmu_idx, dw_tb_slot), GS on entry to a TB and the
+ * thread's own GS on leaving the execution loop, and fast=classic's
+ * single window changing hands.  It never maps or walks anything.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "hw/core/cpu.h"
+#include "tcg/direct-window-internal.h"
+
+#if DW_HOST_SUPPORTED
+#include <sys/syscall.h>
+#include <asm/prctl.h>
+#endif
+
+/* GS base as this thread last set it, and as it was outside cpu_exec. */
+static __thread uintptr_t dw_thread_gs;
+static __thread uintptr_t dw_thread_saved_gs;
+static __thread bool dw_thread_ready;
+
+static void dw_write_gs(uintptr_t value)
+{
+#if DW_HOST_SUPPORTED
+    if (dw_have_fsgsbase) {
+        asm volatile("wrgsbase %0" : : "r"(value) : "memory");
+    } else {
+        /* No user FSGSBASE: a syscall, so only when the value changes. */
+        syscall(SYS_arch_prctl, ARCH_SET_GS, value);
+    }
+#endif
+    dw_thread_gs = value;
+    qatomic_inc(&dw_stats.gs_switches);
+}
+
+static inline void dw_set_gs(uintptr_t value)
+{
+    if (value != dw_thread_gs) {
+        dw_write_gs(value);
+    }
+}
+
+void dw_cpu_exec_enter(CPUState *cpu)
+{
+    if (!dw_enabled || dw_classic || dw_thread_ready) {
+        return;
+    }
+    unsigned long gs = 0;
+
+#if DW_HOST_SUPPORTED
+    syscall(SYS_arch_prctl, ARCH_GET_GS, &gs);
+#endif
+    dw_thread_saved_gs = dw_thread_gs = gs;
+    dw_thread_ready = true;
+}
+
+void dw_cpu_exec_exit(CPUState *cpu)
+{
+    if (dw_enabled && dw_thread_ready) {
+        dw_set_gs(dw_thread_saved_gs);
+    }
+}
+
+/*
+ * fast=classic has one window for all MMU indexes: a TB of another
+ * index (a privilege change) empties it, as qemu-fast did in 2004.
+ */
+static void dw_classic_switch(CPUState *cpu, unsigned slot)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_empty_window(cpu, c->classic_slot);
+    c->classic_slot = slot;
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    qatomic_inc(&dw_stats.classic_switches);
+}
+
+void dw_enter_tb(CPUState *cpu, uint8_t slot1)
+{
+    DWCpu *c;
+
+    if (!slot1) {
+        return;
+    }
+    c = &dw_cpus[cpu->cpu_index];
+    if (dw_classic) {
+        if (c->classic_slot != slot1 - 1) {
+            dw_classic_switch(cpu, slot1 - 1);
+        }
+        return;
+    }
+    dw_set_gs(c->gs[c->cur[slot1 - 1]]);
+}
+
+bool dw_unseparated(void)
+{
+    return dw_classic;
+}
+
+int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc)
+{
+    int mmu_idx;
+
+    if (!dw_enabled || (cflags & CF_NO_DIRECT) || dw_is_sticky(phys_pc)) {
+        return -1;
+    }
+    mmu_idx = cpu_mmu_index(cpu, false);
+    return dw_mmu_idx_to_slot(mmu_idx) < 0 ? -1 : mmu_idx;
+}
+
+uint8_t dw_tb_slot(int mmu_idx)
+{
+    return mmu_idx < 0 ? 0 : dw_mmu_idx_to_slot(mmu_idx) + 1;
+}

@@ -1,0 +1,192 @@
+/*
+ * qemu-fast direct windows: state shared by the glue (QEMU)
+ *
+ * The glue is split by concern: GS on TB entry and exit
+ * (direct-window-gs.c), the record of what each window maps and the
+ * flushes that reach it (direct-window-map.c), the SIGSEGV path
+ * (direct-window-fault.c), host canaries (direct-window-canary.c),
+ * set-up and refusals (direct-window-setup.c) and the counters
+ * (direct-window-stats.c).  The target decides what a fault maps and
+ * keeps windows right across address-space switches
+ * (target/i386/tcg/system/direct-window-{fill,cr3,ptw}.c); the RAM side
+ * is hw/core/direct-window-ram.c.  Only those files include this header;
+ * upstream files include tcg/direct-window.h.
+ *
+ * Locking: a window's bookkeeping (which pages are mapped, which are
+ * writable) is changed under the vCPU's TLB lock, like the softmmu TLB,
+ * because dirty-bit resets come from other threads.  Only the vCPU's own
+ * thread maps into or empties its windows.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef TCG_DIRECT_WINDOW_INTERNAL_H
+#define TCG_DIRECT_WINDOW_INTERNAL_H
+
+#include "exec/cpu-common.h"
+#include "exec/exec-all.h"
+#include "tcg/direct-window.h"
+#include "tcg/direct-window-acct.h"
+#include "tcg/direct-window-core.h"
+
+/* Only x86-64 Linux hosts have what the fast mode needs. */
+#if defined(__x86_64__) && defined(__linux__)
+#define DW_HOST_SUPPORTED 1
+#else
+#define DW_HOST_SUPPORTED 0
+#endif
+
+#define DW_GUEST_PAGES  (1u << (DW_WINDOW_BITS - TARGET_PAGE_BITS))
+#define DW_MAPPED_WORDS BITS_TO_LONGS(DW_GUEST_PAGES)
+#define DW_REGION_BITS  9           /* pages per region: 2 MiB */
+#define DW_REGIONS      (DW_GUEST_PAGES >> DW_REGION_BITS)
+#define DW_REGION_WORDS ((1u << DW_REGION_BITS) / BITS_PER_LONG)
+#define DW_REGION_EMPTY UINT64_MAX
+
+/*
+ * A TB whose accesses left the direct path this many times (MMIO, stores
+ * to pages holding code) is made again without direct accesses: one
+ * softmmu access is far cheaper than a fault and a re-execution.
+ */
+#define DW_STICKY_AFTER     4
+#define DW_STICKY_MAX       8192
+
+/* Above this many pages (4 MiB) a range flush resets the whole window. */
+#define DW_RANGE_FLUSH_MAX  1024
+
+/*
+ * Longest run of pages one fault maps: a run is one mmap, but finding
+ * it walks each page, so the walk cost is bounded too.
+ */
+#define DW_BATCH_MAX        64
+
+/* Why an access left the direct path; indexes dw_stats.slow[]. */
+enum {
+    DW_SLOW_MMIO,
+    DW_SLOW_NOTDIRTY,       /* code page or dirty logging */
+    DW_SLOW_ROM,
+    DW_SLOW_WATCH,
+    DW_SLOW_WRAP,           /* access straddling 4 GiB, into the guard */
+    DW_SLOW_NOFD,           /* RAM without a file descriptor */
+    DW_SLOW_LOW,            /* fast=classic: below vm.mmap_min_addr */
+    DW_SLOW_OTHER,
+    DW_SLOW__MAX
+};
+
+/*
+ * Per vCPU.  The arrays are indexed by window: one per kernel slot and
+ * DW_USER_WINDOWS for the user slot, each of those holding the pages of
+ * one address space (CR3), so that a process switched back in finds its
+ * pages still mapped (after a revalidation).
+ */
+typedef struct DWCpu {
+    uintptr_t gs[DW_NB_WINDOWS];        /* window bases */
+    unsigned long *mapped[DW_NB_WINDOWS]; /* guest pages mapped */
+    /*
+     * One bit per word of @mapped that may be non-zero, so that a walk
+     * over the mapped pages skips the empty parts of the 4 GiB quickly.
+     */
+    unsigned long *mapped_words[DW_NB_WINDOWS];
+    uint32_t n_mapped[DW_NB_WINDOWS];
+    GHashTable *writable[DW_NB_WINDOWS]; /* vpage -> host page of RW pages */
+    /*
+     * dw_walk() summary of each mapped page when it was mapped (0: not
+     * known), indexed by guest page; sparse, zero-filled on demand.
+     */
+    uint64_t *walk[DW_NB_WINDOWS];
+    /*
+     * Per 2 MiB region: DW_REGION_EMPTY while nothing was mapped there
+     * since the window was emptied; else, if every page mapped there
+     * belongs to one large page, the walk summary of the region's first
+     * page under it; 0 otherwise.  A CR3 revalidation then walks such a
+     * region once instead of page by page.
+     */
+    uint64_t *region_sum[DW_NB_WINDOWS];
+    /* Where the window holds pages of large pages (see dw_flush_range) */
+    struct dw_large *large[DW_NB_WINDOWS];
+    uint8_t cur[DW_NB_SLOTS];           /* window serving each slot now */
+    /* User windows: the CR3 each holds, and when it was last current. */
+    uint64_t user_cr3[DW_USER_WINDOWS];
+    uint64_t user_used[DW_USER_WINDOWS];
+    uint64_t user_clock;
+    bool in_cr3_flush;                  /* windows already revalidated */
+    unsigned classic_slot;              /* fast=classic: who has the window */
+} DWCpu;
+
+/* Counters for -d fast and "info fast"; updated with qatomic_*(). */
+typedef struct DWStats {
+    uint64_t faults;
+    uint64_t fills;
+    uint64_t pages_mapped;
+    uint64_t guest_faults;
+    uint64_t resets;
+    uint64_t page_unmaps;
+    uint64_t downgrades;
+    uint64_t gs_switches;
+    uint64_t sticky_tbs;
+    uint64_t cr3_writes;
+    uint64_t user_hits;         /* CR3 writes that found their user window */
+    uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
+    uint64_t fill_ns;           /* time in the fault handler up to a retry */
+    uint64_t unmap_ns;          /* time emptying windows and unmapping */
+    uint64_t classic_switches;
+    uint64_t pages_kept;
+    uint64_t pages_dropped;
+    uint64_t slow[DW_SLOW__MAX];
+} DWStats;
+
+extern DWStats dw_stats;
+
+/* Set up by dw_setup(), constant afterwards. */
+extern TCGFastMode dw_mode;
+/*
+ * fast=classic: one window at host address 0 for every MMU index, no
+ * segment base; host pages below dw_classic_min cannot be mapped.
+ */
+extern bool dw_classic;
+extern uint64_t dw_classic_min;
+extern struct dw_layout dw_layout;
+extern uintptr_t dw_base;
+extern DWCpu *dw_cpus;
+extern unsigned dw_n_cpus;
+extern bool dw_have_fsgsbase;
+/*
+ * Host mappings (VMAs) the windows may have made, an upper bound kept
+ * per window below vm.max_map_count by the core's accounting: each mmap,
+ * mprotect or PROT_NONE remap counts as a split, a reset as none left.
+ */
+extern struct dw_acct dw_acct;
+/* Pages mapped in all windows, for the statistics only. */
+extern uint64_t dw_total_pages;
+
+/* direct-window-map.c, with the TLB lock held */
+void dw_forget_all(DWCpu *c, unsigned win);
+void dw_empty_window(CPUState *cpu, unsigned win);
+void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
+                    uint32_t n);
+void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
+                    uintptr_t host_rw, bool large);
+void dw_check_cap(CPUState *cpu);
+
+/* direct-window-canary.c */
+bool dw_canary_setup(Error **errp);
+void dw_canary_verify(bool at_exit);
+
+/* direct-window-stats.c: the -d fast report, at exit */
+void dw_log_stats(void);
+
+/* direct-window-fault.c */
+bool dw_is_sticky(uint64_t phys_pc);
+bool dw_fault_init(Error **errp);
+
+/*
+ * Provided by the target (target/i386/tcg/system/direct-window-fill.c):
+ * map the guest page at @vaddr of window @win, which the softmmu fill
+ * just resolved to @host (@full), for a read or a write (@is_write).
+ * Returns -1 when the access can retry directly, else the DW_SLOW_*
+ * reason it must take the softmmu path.
+ */
+int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
+                const CPUTLBEntryFull *full, bool is_write);
+
+#endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

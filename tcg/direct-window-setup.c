@@ -1,0 +1,205 @@
+/*
+ * qemu-fast direct windows: set-up and refusals
+ *
+ * Owns the fast= modes, the reservation of every vCPU's windows at
+ * accelerator start-up, and saying no, in one line, to what the mode
+ * cannot serve (a host without what it needs, an address space or
+ * vm.max_map_count too small, huge-page RAM once the board exists);
+ * fast=auto turns into the softmmu with a warning instead.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "qemu/error-report.h"
+#include "qapi/error.h"
+#include "system/system.h"
+#include "hw/core/direct-window-ram.h"
+#include "tcg/direct-window-internal.h"
+
+#if DW_HOST_SUPPORTED
+#include <sys/auxv.h>
+#endif
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+bool dw_enabled;
+TCGFastMode dw_mode;
+bool dw_classic;
+uint64_t dw_classic_min;
+struct dw_layout dw_layout;
+uintptr_t dw_base;
+DWCpu *dw_cpus;
+unsigned dw_n_cpus;
+bool dw_have_fsgsbase;
+struct dw_acct dw_acct;
+
+static const char *const dw_mode_names[] = {
+    [TCG_FAST_OFF] = "off",
+    [TCG_FAST_SEG] = "seg",
+    [TCG_FAST_AUTO] = "auto",
+    [TCG_FAST_CLASSIC] = "classic",
+};
+
+bool dw_parse_mode(const char *str, TCGFastMode *mode, Error **errp)
+{
+    for (int i = 0; i < ARRAY_SIZE(dw_mode_names); i++) {
+        if (strcmp(str, dw_mode_names[i]) == 0) {
+            *mode = i;
+            return true;
+        }
+    }
+    error_setg(errp, "invalid value '%s' for fast (expected off, seg, "
+               "auto or classic)", str);
+    return false;
+}
+
+TCGFastMode dw_default_mode(void)
+{
+    return DW_HOST_SUPPORTED ? TCG_FAST_SEG : TCG_FAST_OFF;
+}
+
+const char *dw_mode_name(TCGFastMode mode)
+{
+    return dw_mode_names[mode];
+}
+
+static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
+{
+    if (mode == TCG_FAST_AUTO) {
+        warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+        return true;
+    }
+    error_setg(errp, "fast=%s: %s", dw_mode_name(mode), why);
+    error_append_hint(errp, "Use -accel tcg,fast=off for the softmmu.\n");
+    return false;
+}
+
+/*
+ * Once the board has made its RAM: pages of huge-page RAM cannot be
+ * mapped one by one, so refuse it (fast=auto turns the mode off, which
+ * is still possible: no TB has been made yet).
+ */
+static void dw_check_ram(Notifier *n, void *unused)
+{
+    g_autofree char *why = dw_ram_unmappable();
+
+    if (!why) {
+        return;
+    }
+    if (dw_mode == TCG_FAST_AUTO) {
+        warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+        dw_enabled = false;
+        return;
+    }
+    error_report("fast=%s: %s", dw_mode_name(dw_mode), why);
+    error_printf("Use -accel tcg,fast=off for the softmmu.\n");
+    exit(1);
+}
+
+static Notifier dw_ram_check = { .notify = dw_check_ram };
+
+/* Windows of vCPU @index, all empty; user windows hold no CR3 yet. */
+static void dw_cpu_init(DWCpu *c, unsigned index)
+{
+    for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
+        /* classic: guest vaddr == host address in every slot */
+        c->gs[s] = dw_classic ? 0 :
+                   dw_window_base(&dw_layout, dw_base, index, s);
+        c->mapped[s] = bitmap_new(DW_GUEST_PAGES);
+        c->mapped_words[s] = bitmap_new(DW_MAPPED_WORDS);
+        c->writable[s] = g_hash_table_new(NULL, NULL);
+        c->walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
+        c->region_sum[s] = g_new(uint64_t, DW_REGIONS);
+        c->large[s] = g_new0(struct dw_large, 1);
+        memset(c->region_sum[s], 0xff, DW_REGIONS * sizeof(uint64_t));
+    }
+    for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
+        c->cur[s] = s;
+    }
+    for (unsigned k = 0; k < DW_USER_WINDOWS; k++) {
+        c->user_cr3[k] = -1;
+    }
+}
+
+bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
+{
+    g_autoptr(Error) err = NULL;
+    void *base;
+    int ret;
+
+    dw_mode = mode;
+    if (mode == TCG_FAST_OFF) {
+        return true;
+    }
+    if (!DW_HOST_SUPPORTED) {
+        return dw_refuse(mode, errp, "needs an x86-64 Linux host");
+    }
+    if (max_cpus == 0) {
+        max_cpus = 1;
+    }
+    dw_classic = mode == TCG_FAST_CLASSIC;
+    if (dw_classic && max_cpus > 1) {
+        error_setg(errp, "fast=classic runs one vCPU only, not %u",
+                   max_cpus);
+        error_append_hint(errp, "Use -smp 1, or fast=seg for SMP.\n");
+        return false;
+    }
+    ret = dw_layout_init(&dw_layout, max_cpus, 0,
+                         qemu_real_host_page_size());
+    if (ret < 0) {
+        return dw_refuse(mode, errp, "too many vCPUs for the guest windows");
+    }
+    if (dw_classic) {
+        dw_classic_min = dw_classic_min_addr_from("/proc/sys/vm/mmap_min_addr");
+        ret = dw_classic_reserve(dw_classic_min, dw_layout.guard_size, &base);
+        if (ret < 0) {
+            error_setg(errp, "fast=classic: cannot reserve host addresses "
+                       "[0x%" PRIx64 ", 4 GiB + guard) for the window: %s",
+                       dw_classic_min, ret == -EEXIST ?
+                       "something is mapped there already" : strerror(-ret));
+            error_append_hint(errp, "Use fast=seg, which maps its windows "
+                              "anywhere.\n");
+            return false;
+        }
+        base = NULL;
+    } else {
+        ret = dw_reserve(dw_layout.total_size, &base);
+    }
+    if (ret < 0) {
+        g_autofree char *why =
+            g_strdup_printf("cannot reserve %" PRIu64 " GiB of address "
+                            "space for the guest windows: %s (check "
+                            "ulimit -v)", dw_layout.total_size >> 30,
+                            strerror(-ret));
+        return dw_refuse(mode, errp, why);
+    }
+    dw_base = (uintptr_t)base;
+
+    dw_n_cpus = max_cpus;
+    dw_cpus = g_new0(DWCpu, max_cpus);
+    for (unsigned i = 0; i < max_cpus; i++) {
+        dw_cpu_init(&dw_cpus[i], i);
+    }
+    if (!dw_canary_setup(errp)) {
+        return false;
+    }
+    if (dw_acct_init(&dw_acct, max_cpus * DW_NB_WINDOWS,
+                     dw_mapping_cap(dw_read_max_map_count())) < 0) {
+        return dw_refuse(mode, errp, "vm.max_map_count leaves no room for "
+                         "the guest windows");
+    }
+#if DW_HOST_SUPPORTED
+    dw_have_fsgsbase = getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE;
+#endif
+    if (!dw_fault_init(&err)) {
+        return dw_refuse(mode, errp, error_get_pretty(err));
+    }
+    dw_enabled = true;
+    qemu_add_machine_init_done_notifier(&dw_ram_check);
+    atexit(dw_log_stats);
+    return true;
+}

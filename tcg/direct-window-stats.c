@@ -1,0 +1,105 @@
+/*
+ * qemu-fast direct windows: the counters
+ *
+ * Owns the counters every other part updates, and their report: one
+ * paragraph printed at exit with -d fast and by the monitor command
+ * "info fast".
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "monitor/monitor.h"
+#include "monitor/hmp-target.h"
+#include "tcg/direct-window-internal.h"
+
+DWStats dw_stats;
+
+static const char *const dw_slow_names[DW_SLOW__MAX] = {
+    "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "low", "other",
+};
+
+void dw_log_stats(void)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+
+#ifdef LOG_FAST
+    if (qemu_loglevel_mask(LOG_FAST)) {
+        dw_format_stats(buf);
+        qemu_log("%s", buf->str);
+    }
+#endif
+}
+
+void dw_format_stats(GString *buf)
+{
+    g_string_append_printf(buf, "fast mode: %s\n",
+                           dw_enabled ? dw_mode_name(dw_mode) : "off");
+    if (!dw_enabled) {
+        return;
+    }
+    if (dw_classic) {
+        g_string_append_printf(buf, "window: 1 at host address 0, mapped "
+                               "from 0x%" PRIx64 ", emptied on %" PRIu64
+                               " MMU index switches\n", dw_classic_min,
+                               qatomic_read(&dw_stats.classic_switches));
+    } else {
+        g_string_append_printf(buf, "windows: %u (%u vCPUs x %u), %" PRIu64
+                               " GiB reserved at %p\n",
+                               dw_n_cpus * DW_NB_WINDOWS, dw_n_cpus,
+                               DW_NB_WINDOWS, dw_layout.total_size >> 30,
+                               (void *)dw_base);
+    }
+    g_string_append_printf(buf,
+        "pages mapped now: %" PRIu64 ", host mappings at most %" PRId64
+        " (cap %" PRId64 ")\n"
+        "faults: %" PRIu64 ", fills: %" PRIu64 " (%" PRIu64 " pages, "
+        "%" PRIu64 " of them batched), guest page faults: %" PRIu64 "\n"
+        "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
+        ", RW->RO downgrades: %" PRIu64 "\n"
+        "GS switches: %" PRIu64 " (%s)\n"
+        "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
+        PRIu64 ", %" PRIu64 " us, user window found: %" PRIu64 "\n"
+        "time in the fault handler for fills: %" PRIu64 " us, "
+        "emptying and unmapping: %" PRIu64 " us\n",
+        qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
+        dw_acct.max_mappings,
+        qatomic_read(&dw_stats.faults),
+        qatomic_read(&dw_stats.fills),
+        qatomic_read(&dw_stats.pages_mapped),
+        qatomic_read(&dw_stats.pages_mapped) - qatomic_read(&dw_stats.fills),
+        qatomic_read(&dw_stats.guest_faults),
+        qatomic_read(&dw_stats.resets),
+        qatomic_read(&dw_stats.page_unmaps),
+        qatomic_read(&dw_stats.downgrades),
+        qatomic_read(&dw_stats.gs_switches),
+        dw_have_fsgsbase ? "wrgsbase" : "arch_prctl",
+        qatomic_read(&dw_stats.cr3_writes),
+        qatomic_read(&dw_stats.pages_kept),
+        qatomic_read(&dw_stats.pages_dropped),
+        qatomic_read(&dw_stats.cr3_ns) / 1000,
+        qatomic_read(&dw_stats.user_hits),
+        qatomic_read(&dw_stats.fill_ns) / 1000,
+        qatomic_read(&dw_stats.unmap_ns) / 1000);
+    g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
+                           PRIu64 "\n", DW_STICKY_AFTER,
+                           qatomic_read(&dw_stats.sticky_tbs));
+    g_string_append(buf, "slow-path re-executions:");
+    for (int i = 0; i < DW_SLOW__MAX; i++) {
+        g_string_append_printf(buf, " %s %" PRIu64, dw_slow_names[i],
+                               qatomic_read(&dw_stats.slow[i]));
+    }
+    g_string_append_c(buf, '\n');
+}
+
+/* "info fast" comes with -d fast (LOG_FAST) in the same patch. */
+#ifdef LOG_FAST
+void hmp_info_fast(Monitor *mon, const QDict *qdict)
+{
+    g_autoptr(GString) buf = g_string_new(NULL);
+
+    dw_format_stats(buf);
+    monitor_puts(mon, buf->str);
+}
+#endif
