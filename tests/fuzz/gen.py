@@ -15,6 +15,9 @@ a segment, base, index and displacement that reach it, and loads the
 registers of the address right before the instruction.  Addresses that
 could reach the harness (kernel image, page tables, MMIO with paging
 off) are never generated, so a case can only change its own state.
+The cases do not depend on tests/fuzz/run --paging: both paging
+configurations of harness.c give them the same linear addresses with the
+same rights (backed by other frames in pae-high).
 
 Flags that an instruction leaves architecturally undefined are made
 defined right after it: QEMU computes them from the lazy cc_op known at
@@ -97,7 +100,9 @@ def forbidden(paging):
     """Linear ranges [lo, hi) that a case must never touch."""
     r = [(0x00080000, 0x007f0000)]         # kernel image, stacks, tables
     if paging:
-        r.append((0x01000000, 0x01400000))  # alias of physical 0-4 MiB
+        # the harness's windows: physical 0-4 MiB (2level paging), or
+        # low memory, the arenas and the page tables (pae-high)
+        r.append((0x01000000, 0x01400000))
     else:
         r.append((0xfe000000, 0xfffc0000))  # APIC, HPET, ... MMIO
     return r

@@ -18,6 +18,29 @@
  * test pages at 0).  0x01000000 aliases physical 0-4 MiB so that the
  * harness can hash physical page 0-15 with paging on.
  *
+ * That is the "2level" paging (tests/fuzz/run --paging, -m 64M).  Built
+ * with FZ_PAE_HIGH=1, the harness runs the same cases with "pae-high"
+ * paging (-m 6G: RAM at 0-3 GiB and 0x1_0000_0000-0x1_c000_0000): PAE,
+ * the same linear layout and rights, but the four page directories and
+ * the page tables are pages at 4 GiB (HIGH_TABLES; only the PDPT stays
+ * low, CR3 being 32-bit) and the cases' pages are above 4 GiB too:
+ *
+ *   - arena page k of a test PTE is page k of the "high arena", the
+ *     2 MiB at HIGH_ARENA, for even k and of the arena at 8 MiB for
+ *     odd k, so that a test page is often a high frame followed by a
+ *     low one (or the reverse), and the aliases of a case mix both;
+ *   - linear 8-10 MiB (the arena and the stacks of paging-on cases)
+ *     and 0x80000000 are the high arena as 2 MiB pages, 0x80200000 is
+ *     physical 10 MiB as in 2level: a high then a low 2 MiB page;
+ *   - the entries a case runs through (test PTEs, the 2 MiB PDEs, the
+ *     PDEs of the mid and top page tables) start every case with
+ *     Accessed and Dirty clear, and P hashes every page-table page.
+ *
+ * Paging off, the harness could not reach above 4 GiB: in pae-high it
+ * keeps paging on outside the cases, and reaches the low 64 KiB, both
+ * arenas and the tables through windows at 0x01000000 (LOW_ALIAS) and
+ * 0x01200000 (TABLES_ALIAS), which the cases never touch.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 
@@ -27,9 +50,32 @@ typedef unsigned short u16;
 typedef unsigned char u8;
 typedef unsigned long long u64;
 
+#ifndef FZ_PAE_HIGH
+#define FZ_PAE_HIGH 0           /* 1: pae-high paging, else 2level */
+#endif
+
 #define ARENA 0x00800000u
 #define ARENA_PAGES 32
 #define LOW_ALIAS 0x01000000u
+
+#define CR0_PG 0x80000000u
+#define CR4_PAE 0x20u
+
+/* pae-high: physical addresses above 4 GiB (RAM with -m 6G) */
+#define HIGH_TABLES 0x100000000ull      /* the page-table pages */
+#define HIGH_ARENA 0x1bfe00000ull       /* 2 MiB, the last of the RAM */
+/* and the harness's windows (a page table, a 2 MiB page) */
+#define LOW_ARENA_ALIAS (LOW_ALIAS + 0x20000)
+#define HIGH_ARENA_ALIAS (LOW_ALIAS + 0x40000)
+#define TABLES_ALIAS (LOW_ALIAS + 0x200000)
+
+/* PAE entries */
+#define PG_P 0x001u
+#define PG_RW 0x002u
+#define PG_U 0x004u
+#define PG_A 0x020u
+#define PG_D 0x040u
+#define PG_PS 0x080u
 
 /* flags of a case */
 #define F_PAGING 1
@@ -93,6 +139,13 @@ static u32 pd[1024] __attribute__((aligned(4096)));
 static u32 pt0[1024] __attribute__((aligned(4096)));
 static u32 pt_mid[1024] __attribute__((aligned(4096)));
 static u32 pt_top[1024] __attribute__((aligned(4096)));
+
+/* pae-high: the page-table pages at HIGH_TABLES, in this order */
+enum { T_PD0, T_PD1, T_PD2, T_PD3, T_PT0, T_PT_MID, T_PT_TOP, T_PT_ALIAS,
+       T_PAGES };
+static u64 pdpt[4] __attribute__((aligned(32)));
+static u64 boot_pdpt[4] __attribute__((aligned(32)));
+static u64 boot_pd[512] __attribute__((aligned(4096)));
 
 static u8 fxarea[512] __attribute__((aligned(16)));
 
@@ -283,8 +336,21 @@ static void setup_cpu(void)
     asm volatile("fninit");
 }
 
-/* The fixed part of the page tables; A and D set so that they never change. */
-static void setup_paging(void)
+static u32 test_va(int i)
+{
+    if (i < 16) {
+        return i << 12;
+    } else if (i < 32) {
+        return 0x40000000u + ((i - 16) << 12);
+    }
+    return 0xffff0000u + ((i - 32) << 12);
+}
+
+/*
+ * 2level: the fixed part of the page tables; A and D set so that they
+ * never change.
+ */
+static void setup_paging_2level(void)
 {
     for (u32 i = 0; i < 1024; i++) {
         pt0[i] = (i << 12) | 0x67;                   /* D A U RW P */
@@ -312,36 +378,9 @@ static u32 *test_pte(int i)
     return &pt_top[1008 + i - 32];
 }
 
-static u32 test_va(int i)
+/* 2level: the test PTEs and the 4 MiB page of a case */
+static void map_case_2level(const struct fz_case *c)
 {
-    if (i < 16) {
-        return i << 12;
-    } else if (i < 32) {
-        return 0x40000000u + ((i - 16) << 12);
-    }
-    return 0xffff0000u + ((i - 32) << 12);
-}
-
-static void run_one(u32 n)
-{
-    const struct fz_case *c = &fz_cases[n];
-    u32 cr0 = read_cr(0);
-    int was_paging = (cr0 & 0x80000000u) != 0;
-    int paging = (c->flags & F_PAGING) != 0;
-    struct fz_start st;
-
-    /* fresh arena */
-    rng = fz_seed * 2654435761u + (fz_first + n) * 40503u + 1;
-    for (u32 i = 0; i < ARENA_PAGES * 1024; i++) {
-        ((u32 *)ARENA)[i] = next_rand();
-    }
-    /* and physical 0-64 KiB, which holds time-dependent BIOS data */
-    u32 *lowp = (u32 *)(was_paging ? LOW_ALIAS : 0);
-    for (u32 i = 0; i < 16 * 1024; i++) {
-        lowp[i] = next_rand();
-    }
-
-    /* test mappings */
     for (int i = 0; i < 48; i++) {
         u16 t = c->pte[i];
         u32 pte = 0;
@@ -356,13 +395,216 @@ static void run_one(u32 n)
     pd[0x80000000u >> 22] = (c->flags & F_BIG) ?
         (ARENA | 0x81 | ((c->flags & F_BIG_RW) ? 2 : 0) |
          ((c->flags & F_BIG_U) ? 4 : 0)) : 0;
-    if (was_paging && paging && (c->flags & F_INVLPG)) {
-        for (int i = 0; i < 48; i++) {
-            asm volatile("invlpg (%0)" : : "r"(test_va(i)) : "memory");
+}
+
+/* pae-high, see the top of the file: page-table page T, in its window */
+static u64 *pae_table(int t)
+{
+    return (u64 *)(TABLES_ALIAS + t * 4096);
+}
+
+static u64 pae_table_phys(int t)
+{
+    return HIGH_TABLES + t * 4096;
+}
+
+/* the PDE of linear address LIN */
+static u64 *pae_pde(u32 lin)
+{
+    return &pae_table(T_PD0 + (lin >> 30))[(lin >> 21) & 511];
+}
+
+static u64 *pae_test_pte(int i)
+{
+    static const int pt[3] = { T_PT0, T_PT_MID, T_PT_TOP };
+
+    return &pae_table(pt[i / 16])[(test_va(i) >> 12) & 511];
+}
+
+/* Arena page K of a test PTE: even pages high, odd ones low. */
+static u64 pae_arena_page(u32 k)
+{
+    return ((k & 1) ? ARENA : HIGH_ARENA) + (k << 12);
+}
+
+/*
+ * pae-high: the fixed part of the tables, A and D set so that they
+ * never change; the rest is written for every case by map_case_pae_high().
+ */
+static void pae_build_tables(void)
+{
+    const u64 rw = PG_A | PG_RW | PG_P;
+    const u64 big = PG_PS | PG_D | rw;
+    u64 *pd0 = pae_table(T_PD0);
+    u64 *pt0 = pae_table(T_PT0);
+    u64 *win = pae_table(T_PT_ALIAS);
+
+    for (u32 i = 0; i < T_PAGES * 512; i++) {
+        pae_table(0)[i] = 0;
+    }
+    pd0[0] = pae_table_phys(T_PT0) | PG_U | rw;
+    for (u32 i = 1; i < 8; i++) {
+        pd0[i] = (i << 21) | PG_U | big;            /* identity 2-16 MiB */
+    }
+    for (u32 i = 16; i < 512; i++) {
+        pt0[i] = (i << 12) | PG_D | PG_U | rw;
+    }
+    /* the windows: the harness's only way above 4 GiB */
+    pd0[LOW_ALIAS >> 21] = pae_table_phys(T_PT_ALIAS) | rw;
+    pd0[TABLES_ALIAS >> 21] = HIGH_TABLES | big;
+    for (u32 i = 0; i < 16; i++) {
+        win[i] = (i << 12) | PG_D | rw;
+    }
+    for (u32 i = 0; i < ARENA_PAGES; i++) {
+        win[(LOW_ARENA_ALIAS - LOW_ALIAS) / 4096 + i] =
+            (ARENA + (i << 12)) | PG_D | rw;
+        win[(HIGH_ARENA_ALIAS - LOW_ALIAS) / 4096 + i] =
+            (HIGH_ARENA + (i << 12)) | PG_D | rw;
+    }
+}
+
+/*
+ * pae-high: paging off, the harness cannot write above 4 GiB.  Build the
+ * tables through a bootstrap directory below 4 GiB that maps 0-8 MiB
+ * and HIGH_TABLES at TABLES_ALIAS as the real one does, then switch to
+ * the real one for good: from here on paging is on outside the cases.
+ */
+static void setup_paging_pae_high(void)
+{
+    const u64 big = PG_PS | PG_D | PG_A | PG_RW | PG_P;
+
+    for (u32 i = 0; i < 4; i++) {
+        boot_pd[i] = (i << 21) | big;
+    }
+    boot_pd[TABLES_ALIAS >> 21] = HIGH_TABLES | big;
+    boot_pdpt[0] = (u32)boot_pd | PG_P;
+    write_cr4(read_cr(4) | CR4_PAE);
+    write_cr3((u32)boot_pdpt);
+    write_cr0(read_cr(0) | CR0_PG);
+    pae_build_tables();
+    for (int i = 0; i < 4; i++) {
+        pdpt[i] = pae_table_phys(T_PD0 + i) | PG_P;
+    }
+    write_cr3((u32)pdpt);
+}
+
+/*
+ * pae-high: the test PTEs and the 2 MiB pages of a case, and every entry
+ * it runs through with Accessed and Dirty clear, so that the walker
+ * writes them.
+ */
+static void map_case_pae_high(const struct fz_case *c)
+{
+    const u64 table = PG_U | PG_RW | PG_P;
+    u64 big = 0;
+
+    for (int i = 0; i < 48; i++) {
+        u16 t = c->pte[i];
+        u64 pte = 0;
+
+        if (t & T_P) {
+            pte = pae_arena_page(t & 0x1f) | PG_P;
+            pte |= (t & T_RW) ? PG_RW : 0;
+            pte |= (t & T_U) ? PG_U : 0;
         }
-        asm volatile("invlpg (%0)" : : "r"(0x80000000u) : "memory");
+        *pae_test_pte(i) = pte;
+    }
+    *pae_pde(0x40000000u) = pae_table_phys(T_PT_MID) | table;
+    *pae_pde(0xffff0000u) = pae_table_phys(T_PT_TOP) | table;
+    *pae_pde(ARENA) = HIGH_ARENA | PG_PS | table;
+    if (c->flags & F_BIG) {
+        big = PG_PS | PG_P | ((c->flags & F_BIG_RW) ? PG_RW : 0) |
+              ((c->flags & F_BIG_U) ? PG_U : 0);
+    }
+    /* the 4 MiB page of 2level, but its first half above 4 GiB */
+    *pae_pde(0x80000000u) = big ? HIGH_ARENA | big : 0;
+    *pae_pde(0x80200000u) = big ? (ARENA + 0x200000u) | big : 0;
+}
+
+static void invlpg(u32 va)
+{
+    asm volatile("invlpg (%0)" : : "r"(va) : "memory");
+}
+
+/* INVLPG of every page map_case_*() may have changed */
+static void invalidate_case(void)
+{
+    for (int i = 0; i < 48; i++) {
+        invlpg(test_va(i));
+    }
+    invlpg(0x80000000u);
+    if (FZ_PAE_HIGH) {
+        invlpg(0x80200000u);
+        invlpg(ARENA);
+    }
+}
+
+static void fill_words(u32 *p, u32 n)
+{
+    for (u32 i = 0; i < n; i++) {
+        p[i] = next_rand();
+    }
+}
+
+/*
+ * A fresh arena, and physical 0-64 KiB, which holds time-dependent BIOS
+ * data; in pae-high both arenas through the windows.
+ */
+static void fill_memory(int was_paging)
+{
+    if (FZ_PAE_HIGH) {
+        fill_words((u32 *)HIGH_ARENA_ALIAS, ARENA_PAGES * 1024);
+        fill_words((u32 *)LOW_ARENA_ALIAS, ARENA_PAGES * 1024);
+    } else {
+        fill_words((u32 *)ARENA, ARENA_PAGES * 1024);
+    }
+    fill_words((u32 *)(was_paging ? LOW_ALIAS : 0), 16 * 1024);
+}
+
+/*
+ * The M, L and P hashes of a case, hashed through the identity map (or
+ * with paging off) in 2level, through the windows in pae-high.
+ */
+static void hash_memory(int paging, u32 h[3])
+{
+    if (FZ_PAE_HIGH) {
+        h[0] = hash_words(2166136261u, (const u32 *)HIGH_ARENA_ALIAS,
+                          ARENA_PAGES * 1024);
+        h[0] = hash_words(h[0], (const u32 *)LOW_ARENA_ALIAS,
+                          ARENA_PAGES * 1024);
+        h[1] = hash_words(2166136261u, (const u32 *)LOW_ALIAS, 16 * 1024);
+        h[2] = hash_words(2166136261u, (const u32 *)pae_table(0),
+                          T_PAGES * 1024);
+        return;
+    }
+    h[0] = hash_words(2166136261u, (const u32 *)ARENA, ARENA_PAGES * 1024);
+    h[1] = hash_words(2166136261u, (const u32 *)(paging ? LOW_ALIAS : 0),
+                      16 * 1024);
+    h[2] = hash_words(2166136261u, pd, 1024);
+    h[2] = hash_words(h[2], pt0, 16);
+    h[2] = hash_words(h[2], pt_mid, 16);
+    h[2] = hash_words(h[2], &pt_top[1008], 16);
+}
+
+static void run_one(u32 n)
+{
+    const struct fz_case *c = &fz_cases[n];
+    u32 cr0 = read_cr(0);
+    int was_paging = (cr0 & 0x80000000u) != 0;
+    int paging = (c->flags & F_PAGING) != 0;
+    struct fz_start st;
+
+    rng = fz_seed * 2654435761u + (fz_first + n) * 40503u + 1;
+    fill_memory(was_paging);
+    if (FZ_PAE_HIGH) {
+        map_case_pae_high(c);
+    } else {
+        map_case_2level(c);
+    }
+    if (was_paging && paging && (c->flags & F_INVLPG)) {
+        invalidate_case();
     } else if (was_paging) {
-        write_cr3((u32)pd);
+        write_cr3(FZ_PAE_HIGH ? (u32)pdpt : (u32)pd);
     }
     cr0 = (cr0 & ~0x00010000u) | ((c->flags & F_WP) ? 0x00010000u : 0);
     cr0 = paging ? (cr0 | 0x80000000u) : (cr0 & ~0x80000000u);
@@ -412,15 +654,13 @@ static void run_one(u32 n)
     case_over = 0;
     fz_run_case(&st);
     asm volatile("cld");
+    if (FZ_PAE_HIGH && !paging) {
+        /* the harness needs paging for its windows above 4 GiB */
+        write_cr0(read_cr(0) | CR0_PG);
+    }
 
-    /* memory, hashed through the identity map (or with paging off) */
-    u32 hm = hash_words(2166136261u, (const u32 *)ARENA, ARENA_PAGES * 1024);
-    u32 low = paging ? LOW_ALIAS : 0;
-    u32 hl = hash_words(2166136261u, (const u32 *)low, 16 * 1024);
-    u32 hp = hash_words(2166136261u, pd, 1024);
-    hp = hash_words(hp, pt0, 16);
-    hp = hash_words(hp, pt_mid, 16);
-    hp = hash_words(hp, &pt_top[1008], 16);
+    u32 h[3];
+    hash_memory(paging, h);
     u32 hx = hash_words(2166136261u, (const u32 *)fxarea, 128);
 
     put_str("C ");
@@ -440,18 +680,22 @@ static void run_one(u32 n)
     put_str(" X");
     put_hex(hx);
     put_str(" M");
-    put_hex(hm);
+    put_hex(h[0]);
     put_str(" L");
-    put_hex(hl);
+    put_hex(h[1]);
     put_str(" P");
-    put_hex(hp);
+    put_hex(h[2]);
     outc('\n');
 }
 
 int main(void)
 {
     setup_cpu();
-    setup_paging();
+    if (FZ_PAE_HIGH) {
+        setup_paging_pae_high();
+    } else {
+        setup_paging_2level();
+    }
     put_str("FZ begin seed ");
     put_hex(fz_seed);
     put_str(" cases ");
