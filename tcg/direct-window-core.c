@@ -19,12 +19,12 @@
 
 unsigned dw_window_slot(unsigned win)
 {
-    return win < DW_NB_SLOTS ? win : DW_USER_SLOT;
+    return win % DW_NB_SLOTS;
 }
 
-unsigned dw_user_window(unsigned k)
+unsigned dw_slot_window(unsigned slot, unsigned k)
 {
-    return k == 0 ? DW_USER_SLOT : DW_NB_SLOTS + k - 1;
+    return k * DW_NB_SLOTS + slot;
 }
 
 /* Smallest n with (1 << n) >= x, for 1 <= x <= 2^63. */

@@ -57,13 +57,14 @@
 #define DW_USER_SLOT        1
 
 /*
- * Windows per vCPU: one for each kernel slot, and DW_USER_WINDOWS for
- * the user slot, each holding one address space (CR3), so that switching
- * between processes does not empty and refill one window.  Window w
- * serves slot w for w < DW_NB_SLOTS; windows past those are user ones.
+ * Windows per slot: each holds the mappings of one guest address space
+ * (the root of the guest's page walk, i.e. CR3), so that switching
+ * between processes, or between the two roots that page-table isolation
+ * gives one process, finds the mappings of the new address space in
+ * place.  Window w serves slot w % DW_NB_SLOTS.
  */
-#define DW_USER_WINDOWS     6
-#define DW_NB_WINDOWS       (DW_NB_SLOTS - 1 + DW_USER_WINDOWS)
+#define DW_ROOT_WINDOWS     8
+#define DW_NB_WINDOWS       (DW_NB_SLOTS * DW_ROOT_WINDOWS)
 
 /* ------------------------------------------------------------------ */
 /* Layout of the reservation                                          */
@@ -104,8 +105,8 @@ unsigned dw_slot_to_mmu_idx(unsigned slot);
 /* Slot served by window @win (win < DW_NB_WINDOWS). */
 unsigned dw_window_slot(unsigned win);
 
-/* Window of the @k-th user address space (k < DW_USER_WINDOWS). */
-unsigned dw_user_window(unsigned k);
+/* The @k-th window of @slot (k < DW_ROOT_WINDOWS). */
+unsigned dw_slot_window(unsigned slot, unsigned k);
 
 /* Host address of the block of @vcpu. */
 uintptr_t dw_block_base(const struct dw_layout *l, uintptr_t base,

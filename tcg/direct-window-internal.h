@@ -73,11 +73,27 @@ enum {
     DW_SLOW__MAX
 };
 
+/* A queued invalidation: pages [first, first + n) of window @win. */
+typedef struct DWInval {
+    uint32_t first;
+    uint32_t n;
+    uint32_t gen;           /* dropped if the window was emptied since */
+    uint8_t win;
+} DWInval;
+
+/* A window that holds no address space yet; one for paging off. */
+#define DW_ROOT_NONE    UINT64_MAX
+#define DW_ROOT_FLAT    (UINT64_MAX - 1)
+
 /*
- * Per vCPU.  The arrays are indexed by window: one per kernel slot and
- * DW_USER_WINDOWS for the user slot, each of those holding the pages of
- * one address space (CR3), so that a process switched back in finds its
- * pages still mapped (after a revalidation).
+ * Per vCPU.  The arrays are indexed by window: DW_ROOT_WINDOWS per slot,
+ * each holding the mappings of one guest address space (its root, e.g.
+ * CR3), so that an address space switched back in finds them in place.
+ *
+ * Invariant: every page mapped in a window was translated through guest
+ * page-table pages that are tracked (direct-window-track.c) for that
+ * window and generation, or has an invalidation queued.  So a window is
+ * right for its root whenever the vCPU has applied its queue.
  */
 typedef struct DWCpu {
     uintptr_t gs[DW_NB_WINDOWS];        /* window bases */
@@ -90,27 +106,43 @@ typedef struct DWCpu {
     uint32_t n_mapped[DW_NB_WINDOWS];
     GHashTable *writable[DW_NB_WINDOWS]; /* vpage -> host page of RW pages */
     /*
-     * dw_walk() summary of each mapped page when it was mapped (0: not
-     * known), indexed by guest page; sparse, zero-filled on demand.
+     * host page -> vpage of the same RW pages, so that one page becoming
+     * clean (a new page table) finds them at once; not kept right once
+     * two RW pages of a window share a host page (@rw_alias).
      */
-    uint64_t *walk[DW_NB_WINDOWS];
-    /*
-     * Per 2 MiB region: DW_REGION_EMPTY while nothing was mapped there
-     * since the window was emptied; else, if every page mapped there
-     * belongs to one large page, the walk summary of the region's first
-     * page under it; 0 otherwise.  A CR3 revalidation then walks such a
-     * region once instead of page by page.
-     */
-    uint64_t *region_sum[DW_NB_WINDOWS];
+    GHashTable *rw_host[DW_NB_WINDOWS];
+    bool rw_alias[DW_NB_WINDOWS];
     /* Where the window holds pages of large pages (see dw_flush_range) */
     struct dw_large *large[DW_NB_WINDOWS];
+    /*
+     * The address space each window holds (DW_ROOT_NONE: none), when it
+     * was last current, and its generation: bumped whenever the window
+     * is emptied, so that stale table uses and queued invalidations are
+     * recognised.  @gen is read by other threads.
+     */
+    uint64_t root[DW_NB_WINDOWS];
+    uint64_t used[DW_NB_WINDOWS];
+    uint32_t gen[DW_NB_WINDOWS];
+    uint64_t clock;
+    /* Mappings made while CR0.WP was 0 that WP=1 forbids */
+    bool wp_relaxed[DW_NB_WINDOWS];
+    /*
+     * The RAM page of the leaf page table each 2 MiB region's pages came
+     * through (0: none), so that its tracking ends when the entry above
+     * it changes; and the target's record, per 1 GiB, of upper-level
+     * entries that are checked at CR3 writes instead of tracked (i386:
+     * PAE PDPTEs, which the CPU itself only loads then); 0: none.
+     */
+    uint64_t *region_pt[DW_NB_WINDOWS];
+    uint64_t upper_key[DW_NB_WINDOWS][4];
     uint8_t cur[DW_NB_SLOTS];           /* window serving each slot now */
-    /* User windows: the CR3 each holds, and when it was last current. */
-    uint64_t user_cr3[DW_USER_WINDOWS];
-    uint64_t user_used[DW_USER_WINDOWS];
-    uint64_t user_clock;
-    bool in_cr3_flush;                  /* windows already revalidated */
+    bool in_cr3_flush;                  /* windows already switched */
     unsigned classic_slot;              /* fast=classic: who has the window */
+    /* Invalidations queued by stores to tracked tables, from any thread */
+    QemuSpin pending_lock;
+    GArray *pending;                    /* DWInval */
+    bool pending_all[DW_NB_WINDOWS];    /* too many: empty the window */
+    bool pending_any;
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -125,14 +157,17 @@ typedef struct DWStats {
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t cr3_writes;
-    uint64_t user_hits;         /* CR3 writes that found their user window */
+    uint64_t windows_found;     /* slot switches to a window kept for the root */
+    uint64_t windows_new;       /* slot switches that emptied one for it */
     uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
     uint64_t fill_ns;           /* time in the fault handler up to a retry */
     uint64_t unmap_ns;          /* time emptying windows and unmapping */
     uint64_t classic_switches;
-    uint64_t pages_kept;
-    uint64_t pages_dropped;
     uint64_t slow[DW_SLOW__MAX];
+    uint64_t tables;            /* table pages that became tracked */
+    uint64_t table_writes;      /* stores seen to tracked table pages */
+    uint64_t table_invals;      /* invalidations they queued */
+    uint64_t table_pages_dropped; /* window pages those unmapped */
 } DWStats;
 
 extern DWStats dw_stats;
@@ -167,6 +202,33 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
 void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
                     uintptr_t host_rw, bool large);
 void dw_check_cap(CPUState *cpu);
+
+/* direct-window-track.c */
+void dw_track_init(void);
+/* Is RAM page @ram_addr a tracked page table?  Lock-free. */
+bool dw_ram_tracked(uint64_t ram_addr);
+void dw_track_ram_ready(void);
+void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
+                           uint32_t n);
+struct dw_table_use;
+/*
+ * Window @win of @cpu (in its current generation) depends on table page
+ * @ram_page as @use says.  False when the page cannot be tracked.
+ */
+bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
+                    const struct dw_table_use *use);
+/*
+ * Window @win of @cpu no longer depends on leaf table page @ram_page for
+ * the guest page @vaddr.
+ */
+void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
+                     uint32_t vaddr);
+/*
+ * Apply @cpu's queued invalidations, on the vCPU's own thread, without
+ * or (_locked) with its TLB lock held.
+ */
+void dw_drain_invalidations(CPUState *cpu);
+void dw_drain_invalidations_locked(CPUState *cpu);
 
 /* direct-window-canary.c */
 bool dw_canary_setup(Error **errp);

@@ -21,6 +21,24 @@
 
 uint64_t dw_total_pages;
 
+/* Page @page of window @win is no longer mapped writable. */
+static void dw_forget_rw(DWCpu *c, unsigned win, uint32_t page)
+{
+    gpointer host;
+
+    if (g_hash_table_steal_extended(c->writable[win], GUINT_TO_POINTER(page),
+                                    NULL, &host) &&
+        g_hash_table_lookup(c->rw_host[win], host) ==
+        GUINT_TO_POINTER(page)) {
+        g_hash_table_remove(c->rw_host[win], host);
+    }
+}
+
+/*
+ * Forget everything window @win held: its pages, its address space, and
+ * (by a new generation) the table uses and queued invalidations made for
+ * it.
+ */
 void dw_forget_all(DWCpu *c, unsigned win)
 {
     bitmap_zero(c->mapped[win], DW_GUEST_PAGES);
@@ -28,8 +46,14 @@ void dw_forget_all(DWCpu *c, unsigned win)
     qatomic_sub(&dw_total_pages, c->n_mapped[win]);
     c->n_mapped[win] = 0;
     g_hash_table_remove_all(c->writable[win]);
-    memset(c->region_sum[win], 0xff, DW_REGIONS * sizeof(uint64_t));
+    g_hash_table_remove_all(c->rw_host[win]);
+    c->rw_alias[win] = false;
     dw_large_clear_all(c->large[win]);
+    c->root[win] = DW_ROOT_NONE;
+    c->wp_relaxed[win] = false;
+    memset(c->region_pt[win], 0, DW_REGIONS * sizeof(uint64_t));
+    memset(c->upper_key[win], 0, sizeof(c->upper_key[win]));
+    qatomic_set(&c->gen[win], c->gen[win] + 1);
 }
 
 void dw_empty_window(CPUState *cpu, unsigned win)
@@ -37,26 +61,26 @@ void dw_empty_window(CPUState *cpu, unsigned win)
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     int64_t start;
 
-    if (c->n_mapped[win] == 0) {
-        return;
+    if (c->n_mapped[win]) {
+        start = get_clock();
+        if (dw_classic) {
+            dw_classic_reset(dw_classic_min);
+        } else {
+            dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, win);
+            dw_canary_verify(false);
+        }
+        qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
+        dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, win));
+        qatomic_inc(&dw_stats.resets);
     }
-    start = get_clock();
-    if (dw_classic) {
-        dw_classic_reset(dw_classic_min);
-    } else {
-        dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, win);
-        dw_canary_verify(false);
-    }
-    qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
     dw_forget_all(c, win);
-    dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, win));
-    qatomic_inc(&dw_stats.resets);
 }
 
 /*
- * A flush of a whole MMU index that is not a CR3 write (CR0, CR4, A20,
- * the memory map...) may change what every address space maps: empty
- * all the user windows, not only the current one.
+ * A flush of a whole MMU index that is not a CR3 write, or a CR0/CR4
+ * write that keeps the windows (CR0 and CR4 writes, A20, the memory
+ * map...), may change what every address space maps: empty every window
+ * of the slot.
  */
 void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
 {
@@ -70,14 +94,9 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
     if (c->in_cr3_flush) {
         return;
     }
-    if (slot == DW_USER_SLOT && !dw_classic) {
-        for (unsigned k = 0; k < DW_USER_WINDOWS; k++) {
-            dw_empty_window(cpu, dw_user_window(k));
-            c->user_cr3[k] = -1;
-        }
-        return;
+    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
+        dw_empty_window(cpu, dw_slot_window(slot, k));
     }
-    dw_empty_window(cpu, c->cur[slot]);
 }
 
 /* Unmap [first, first + n) of one window: one mmap per mapped run. */
@@ -96,7 +115,7 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
             }
             run++;
             clear_bit(p, c->mapped[win]);
-            g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(p));
+            dw_forget_rw(c, win, p);
             continue;
         }
         if (run) {
@@ -137,6 +156,8 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
     if (!dw_enabled || slot < 0 || len == 0) {
         return;
     }
+    /* A flush is when stores to page tables take effect. */
+    dw_drain_invalidations_locked(cpu);
     win = dw_cpus[cpu->cpu_index].cur[slot];
     if (dw_cpus[cpu->cpu_index].n_mapped[win] == 0) {
         return;
@@ -151,32 +172,60 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
     dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 
+/* Make page @page of window @win read-only (it was writable). */
+static void dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    dw_protect_range((void *)(c->gs[win] + ((uintptr_t)page <<
+                                            TARGET_PAGE_BITS)),
+                     TARGET_PAGE_SIZE, PROT_READ);
+    dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
+    dw_forget_rw(c, win, page);
+    qatomic_inc(&dw_stats.downgrades);
+}
+
+/* Ranges up to this many pages are looked up page by page. */
+#define DW_RESET_LOOKUP_MAX 16
+
 void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
 {
+    g_autoptr(GArray) pages = NULL;
     DWCpu *c;
 
     if (!dw_enabled) {
         return;
     }
     c = &dw_cpus[cpu->cpu_index];
+    pages = g_array_new(false, false, sizeof(uint32_t));
     for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         GHashTableIter it;
         gpointer key, value;
 
+        if (!c->rw_alias[win] &&
+            len <= DW_RESET_LOOKUP_MAX * TARGET_PAGE_SIZE) {
+            uintptr_t host = start & TARGET_PAGE_MASK;
+
+            for (; host < start + len; host += TARGET_PAGE_SIZE) {
+                if (g_hash_table_lookup_extended(c->rw_host[win],
+                                                 (gpointer)host, NULL,
+                                                 &value)) {
+                    dw_downgrade(cpu, win, GPOINTER_TO_UINT(value));
+                }
+            }
+            continue;
+        }
+        g_array_set_size(pages, 0);
         g_hash_table_iter_init(&it, c->writable[win]);
         while (g_hash_table_iter_next(&it, &key, &value)) {
-            uintptr_t host = (uintptr_t)value;
-            uintptr_t page = GPOINTER_TO_UINT(key);
+            if ((uintptr_t)value - start < len) {
+                uint32_t page = GPOINTER_TO_UINT(key);
 
-            if (host - start < len) {
-                dw_protect_range((void *)(c->gs[win] +
-                                          (page << TARGET_PAGE_BITS)),
-                                 TARGET_PAGE_SIZE, PROT_READ);
-                dw_acct_note_ops(&dw_acct,
-                                 dw_window_index(cpu->cpu_index, win), 1);
-                g_hash_table_iter_remove(&it);
-                qatomic_inc(&dw_stats.downgrades);
+                g_array_append_val(pages, page);
             }
+        }
+        for (guint i = 0; i < pages->len; i++) {
+            dw_downgrade(cpu, win, g_array_index(pages, uint32_t, i));
         }
     }
 }
@@ -198,23 +247,41 @@ void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
     if (large) {
         dw_large_note(c->large[win], page);
     }
+    dw_forget_rw(c, win, page);
     if (host_rw) {
+        gpointer other;
+
         g_hash_table_insert(c->writable[win], GUINT_TO_POINTER(page),
                             (void *)host_rw);
-    } else {
-        g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(page));
+        if (g_hash_table_lookup_extended(c->rw_host[win], (void *)host_rw,
+                                         NULL, &other) &&
+            other != GUINT_TO_POINTER(page)) {
+            c->rw_alias[win] = true;
+        }
+        g_hash_table_insert(c->rw_host[win], (void *)host_rw,
+                            GUINT_TO_POINTER(page));
     }
+}
+
+/* Is window @win of @c the current one of its slot? */
+static bool dw_window_current(DWCpu *c, unsigned win)
+{
+    return c->cur[dw_window_slot(win)] == win;
 }
 
 /*
  * Keep the host mappings below vm.max_map_count: at the cap, empty this
  * vCPU's window with the most of them (only the vCPU's own thread may
- * change its windows).
+ * change its windows), preferring those of address spaces not running
+ * now: emptying the current one would refault its working set at once,
+ * and with it reach the cap again.
  */
 void dw_check_cap(CPUState *cpu)
 {
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
     unsigned victim = 0;
     int64_t most = -1;
+    bool victim_current = true;
 
     if (dw_acct_total(&dw_acct) < dw_acct.max_mappings) {
         return;
@@ -222,11 +289,19 @@ void dw_check_cap(CPUState *cpu)
     for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         int64_t n = dw_acct_window(&dw_acct,
                                    dw_window_index(cpu->cpu_index, win));
+        bool current = dw_window_current(c, win);
 
-        if (n > most) {
+        if (n <= 0) {
+            continue;
+        }
+        if ((victim_current && !current) ||
+            (current == victim_current && n > most)) {
             most = n;
             victim = win;
+            victim_current = current;
         }
     }
-    dw_empty_window(cpu, victim);
+    if (most >= 0) {
+        dw_empty_window(cpu, victim);
+    }
 }

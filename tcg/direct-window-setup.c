@@ -81,13 +81,15 @@ static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
 /*
  * Once the board has made its RAM: pages of huge-page RAM cannot be
  * mapped one by one, so refuse it (fast=auto turns the mode off, which
- * is still possible: no TB has been made yet).
+ * is still possible: no TB has been made yet).  Otherwise size the
+ * record of which RAM pages are page tables.
  */
 static void dw_check_ram(Notifier *n, void *unused)
 {
     g_autofree char *why = dw_ram_unmappable();
 
     if (!why) {
+        dw_track_ram_ready();
         return;
     }
     if (dw_mode == TCG_FAST_AUTO) {
@@ -102,7 +104,7 @@ static void dw_check_ram(Notifier *n, void *unused)
 
 static Notifier dw_ram_check = { .notify = dw_check_ram };
 
-/* Windows of vCPU @index, all empty; user windows hold no CR3 yet. */
+/* Windows of vCPU @index, all empty and holding no address space. */
 static void dw_cpu_init(DWCpu *c, unsigned index)
 {
     for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
@@ -112,17 +114,16 @@ static void dw_cpu_init(DWCpu *c, unsigned index)
         c->mapped[s] = bitmap_new(DW_GUEST_PAGES);
         c->mapped_words[s] = bitmap_new(DW_MAPPED_WORDS);
         c->writable[s] = g_hash_table_new(NULL, NULL);
-        c->walk[s] = g_new0(uint64_t, DW_GUEST_PAGES);
-        c->region_sum[s] = g_new(uint64_t, DW_REGIONS);
+        c->rw_host[s] = g_hash_table_new(NULL, NULL);
         c->large[s] = g_new0(struct dw_large, 1);
-        memset(c->region_sum[s], 0xff, DW_REGIONS * sizeof(uint64_t));
+        c->region_pt[s] = g_new0(uint64_t, DW_REGIONS);
+        c->root[s] = DW_ROOT_NONE;
     }
     for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
         c->cur[s] = s;
     }
-    for (unsigned k = 0; k < DW_USER_WINDOWS; k++) {
-        c->user_cr3[k] = -1;
-    }
+    qemu_spin_init(&c->pending_lock);
+    c->pending = g_array_new(false, false, sizeof(DWInval));
 }
 
 bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
@@ -198,6 +199,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
     if (!dw_fault_init(&err)) {
         return dw_refuse(mode, errp, error_get_pretty(err));
     }
+    dw_track_init();
     dw_enabled = true;
     qemu_add_machine_init_done_notifier(&dw_ram_check);
     atexit(dw_log_stats);

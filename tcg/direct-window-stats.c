@@ -59,8 +59,8 @@ void dw_format_stats(GString *buf)
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
-        "CR3 writes: %" PRIu64 ", pages kept: %" PRIu64 ", dropped: %"
-        PRIu64 ", %" PRIu64 " us, user window found: %" PRIu64 "\n"
+        "CR3 writes: %" PRIu64 ", %" PRIu64 " us, windows found: %" PRIu64
+        ", emptied for a new address space: %" PRIu64 "\n"
         "time in the fault handler for fills: %" PRIu64 " us, "
         "emptying and unmapping: %" PRIu64 " us\n",
         qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
@@ -76,12 +76,18 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.gs_switches),
         dw_have_fsgsbase ? "wrgsbase" : "arch_prctl",
         qatomic_read(&dw_stats.cr3_writes),
-        qatomic_read(&dw_stats.pages_kept),
-        qatomic_read(&dw_stats.pages_dropped),
         qatomic_read(&dw_stats.cr3_ns) / 1000,
-        qatomic_read(&dw_stats.user_hits),
+        qatomic_read(&dw_stats.windows_found),
+        qatomic_read(&dw_stats.windows_new),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
+    g_string_append_printf(buf, "page tables tracked: %" PRIu64
+                           ", stores to them: %" PRIu64 ", invalidations: %"
+                           PRIu64 " (%" PRIu64 " pages)\n",
+                           qatomic_read(&dw_stats.tables),
+                           qatomic_read(&dw_stats.table_writes),
+                           qatomic_read(&dw_stats.table_invals),
+                           qatomic_read(&dw_stats.table_pages_dropped));
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
                            PRIu64 "\n", DW_STICKY_AFTER,
                            qatomic_read(&dw_stats.sticky_tbs));

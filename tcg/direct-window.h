@@ -76,10 +76,29 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx);
 void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len);
 
 /*
- * tlb_flush() for a CR3 write: instead of emptying the windows, keep
- * every page whose translation is the same under the new CR3.
+ * tlb_flush() for a CR3 write: instead of emptying the windows, make the
+ * windows of the new address space current (target/i386).
  */
 void dw_tlb_flush_cr3(CPUState *cpu);
+
+/*
+ * tlb_flush() for a CR0 or CR4 write that changes bits the TLB depends
+ * on: the windows are emptied only when the change requires it.
+ */
+void dw_tlb_flush_cr0(CPUState *cpu, uint64_t old_cr0, uint64_t new_cr0);
+void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4);
+
+/*
+ * Stores to guest page tables (tcg/direct-window-track.c).  Must a
+ * softmmu TLB entry of @mmu_idx for RAM page @ram_addr send stores
+ * through the notdirty path?  And the store hook of that path and of
+ * DMA: true when [ram_addr, ram_addr + len) holds a tracked table.
+ * dw_window_idxmap() is the MMU indexes whose entries must keep
+ * TLB_NOTDIRTY for such a page.
+ */
+bool dw_tlb_store_tracked(int mmu_idx, uint64_t ram_addr);
+bool dw_ram_written(uint64_t ram_addr, uint64_t len);
+uint16_t dw_window_idxmap(void);
 
 /*
  * The RAM at host addresses [start, start + len) became clean for some

@@ -39,3 +39,15 @@ char *dw_ram_unmappable(void)
     }
     return NULL;
 }
+
+uint64_t dw_ram_end(void)
+{
+    uint64_t end = 0;
+    RAMBlock *rb;
+
+    RCU_READ_LOCK_GUARD();
+    RAMBLOCK_FOREACH(rb) {
+        end = MAX(end, rb->offset + rb->max_length);
+    }
+    return end;
+}

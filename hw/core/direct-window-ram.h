@@ -29,4 +29,7 @@ bool dw_ram_readonly(MemoryRegion *mr);
  */
 char *dw_ram_unmappable(void);
 
+/* One past the highest RAM address (ram_addr_t) of any RAM block. */
+uint64_t dw_ram_end(void);
+
 #endif /* HW_CORE_DIRECT_WINDOW_RAM_H */

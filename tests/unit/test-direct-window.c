@@ -9,6 +9,7 @@
 
 #include "direct-window-core.h"
 #include "direct-window-acct.h"
+#include "direct-window-rmap.h"
 #include "tap.h"
 
 #include <errno.h>
@@ -51,12 +52,16 @@ static void test_layout_init(void)
     CHECK_EQ(dw_layout_init(&l, 4, 0, DW_PAGE_SIZE), 0);
     CHECK_EQ(l.n_vcpus, 4);
     CHECK_EQ(l.guard_size, 64 * 1024);
-    /* 4 GiB + 64 KiB rounds to 8 GiB; 8 windows of 8 GiB are 64 GiB. */
+    /*
+     * 4 GiB + 64 KiB rounds to 8 GiB; 24 windows of 8 GiB round up to a
+     * 256 GiB block.
+     */
+    CHECK_EQ(DW_NB_WINDOWS, 24);
     CHECK_EQ(l.window_shift, 33);
     CHECK_EQ(l.window_stride, 8 * GiB);
-    CHECK_EQ(l.block_shift, 36);
-    CHECK_EQ(l.block_stride, 64 * GiB);
-    CHECK_EQ(l.total_size, 256 * GiB);
+    CHECK_EQ(l.block_shift, 38);
+    CHECK_EQ(l.block_stride, 256 * GiB);
+    CHECK_EQ(l.total_size, 1024 * GiB);
 
     /* A tiny guard is rounded up to one page. */
     CHECK_EQ(dw_layout_init(&l, 1, 1, DW_PAGE_SIZE), 0);
@@ -71,10 +76,10 @@ static void test_layout_init(void)
     CHECK_EQ(dw_layout_init(&l, 0, 0, DW_PAGE_SIZE), -EINVAL);
     CHECK_EQ(dw_layout_init(&l, 1, 0, 16384), -EINVAL);
 
-    /* 1024 x 64 GiB is exactly the 64 TiB cap; one more vCPU is not. */
-    CHECK_EQ(dw_layout_init(&l, 1024, 0, DW_PAGE_SIZE), 0);
+    /* 256 x 256 GiB is exactly the 64 TiB cap; one more vCPU is not. */
+    CHECK_EQ(dw_layout_init(&l, 256, 0, DW_PAGE_SIZE), 0);
     CHECK_EQ(l.total_size, 1ULL << 46);
-    CHECK_EQ(dw_layout_init(&l, 1025, 0, DW_PAGE_SIZE), -ENOMEM);
+    CHECK_EQ(dw_layout_init(&l, 257, 0, DW_PAGE_SIZE), -ENOMEM);
     CHECK_EQ(dw_layout_init(&l, ~0u, 0, DW_PAGE_SIZE), -ENOMEM);
 }
 
@@ -84,20 +89,20 @@ static void test_window_base_extremes(void)
     uintptr_t b = FAKE_BASE;
 
     CHECK_EQ(dw_block_base(&l, b, 0), b);
-    CHECK_EQ(dw_block_base(&l, b, 3), b + 3 * 64 * GiB);
+    CHECK_EQ(dw_block_base(&l, b, 3), b + 3 * 256 * GiB);
     CHECK_EQ(dw_window_base(&l, b, 0, 0), b);
     CHECK_EQ(dw_window_base(&l, b, 0, 2), b + 16 * GiB);
-    CHECK_EQ(dw_window_base(&l, b, 2, 1), b + 128 * GiB + 8 * GiB);
-    CHECK_EQ(dw_window_base(&l, b, 2, 7), b + 128 * GiB + 56 * GiB);
+    CHECK_EQ(dw_window_base(&l, b, 2, 1), b + 512 * GiB + 8 * GiB);
+    CHECK_EQ(dw_window_base(&l, b, 2, 7), b + 512 * GiB + 56 * GiB);
 
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0), b);
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0xFFFFF000u), b + 0xFFFFF000ULL);
     CHECK_EQ(dw_host_addr(&l, b, 0, 0, 0xFFFFFFFFu), b + 0xFFFFFFFFULL);
-    CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0), b + 192 * GiB + 16 * GiB);
+    CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0), b + 768 * GiB + 16 * GiB);
     CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0xFFFFF000u),
-             b + 192 * GiB + 16 * GiB + 0xFFFFF000ULL);
+             b + 768 * GiB + 16 * GiB + 0xFFFFF000ULL);
     CHECK_EQ(dw_host_addr(&l, b, 3, 2, 0xFFFFFFFFu),
-             b + 192 * GiB + 16 * GiB + 0xFFFFFFFFULL);
+             b + 768 * GiB + 16 * GiB + 0xFFFFFFFFULL);
     /* The last byte of the last window stays inside the reservation. */
     CHECK(dw_host_addr(&l, b, 3, DW_NB_WINDOWS - 1, 0xFFFFFFFFu) +
           l.guard_size < b + l.total_size);
@@ -500,7 +505,7 @@ static void with_probe_handler(void (*fn)(void))
 
 static void host_reserve_map_unmap(void)
 {
-    /* One vCPU: 64 GiB (NORESERVE: costs no memory). */
+    /* One vCPU: 256 GiB (NORESERVE: costs no memory). */
     struct dw_layout l = layout_for(1);
     void *base = NULL;
     int fd, ret;
@@ -660,6 +665,74 @@ static void test_large_widen(void)
     CHECK(first == 0xffc00 && last == 0xfffff);
 }
 
+/* ------------------------------------------------------------------ */
+/* Page-table stores                                                  */
+/* ------------------------------------------------------------------ */
+
+static bool write_pages(const struct dw_table_use *u, unsigned off,
+                        unsigned len, uint32_t *first, uint32_t *n)
+{
+    *first = *n = 0xdead;
+    return dw_table_write_pages(u, off, len, first, n);
+}
+
+static void test_table_write_pages(void)
+{
+    /* A 2-level page table for the 4 MiB at 0xc0400000. */
+    struct dw_table_use pt = { 0, 1024, 2, 12, 0xc0400000u };
+    /* A PAE page directory for the 1 GiB at 0xc0000000. */
+    struct dw_table_use pd = { 0, 512, 3, 21, 0xc0000000u };
+    /* A PAE PDPT: 4 entries 0x40 bytes into its page. */
+    struct dw_table_use pdpt = { 0x40, 4, 3, 30, 0 };
+    uint32_t first, n;
+
+    CHECK(dw_table_use_valid(&pt));
+    CHECK(dw_table_use_valid(&pd));
+    CHECK(dw_table_use_valid(&pdpt));
+
+    /* One 4-byte PTE: one page. */
+    CHECK(write_pages(&pt, 5 * 4, 4, &first, &n));
+    CHECK_EQ(first, 0xc0405);
+    CHECK_EQ(n, 1);
+    /* A byte, and a store straddling two PTEs: the entries it touches. */
+    CHECK(write_pages(&pt, 5 * 4 + 3, 1, &first, &n));
+    CHECK_EQ(first, 0xc0405);
+    CHECK_EQ(n, 1);
+    CHECK(write_pages(&pt, 5 * 4 + 2, 4, &first, &n));
+    CHECK_EQ(first, 0xc0405);
+    CHECK_EQ(n, 2);
+    /* The whole table (a DMA into it): its 4 MiB. */
+    CHECK(write_pages(&pt, 0, 4096, &first, &n));
+    CHECK_EQ(first, 0xc0400);
+    CHECK_EQ(n, 1024);
+
+    /* One half of an 8-byte PDE: its 2 MiB. */
+    CHECK(write_pages(&pd, 511 * 8 + 4, 4, &first, &n));
+    CHECK_EQ(first, 0xffe00);
+    CHECK_EQ(n, 512);
+
+    /* The PDPT: only its own 32 bytes of the page count. */
+    CHECK(!write_pages(&pdpt, 0, 0x40, &first, &n));
+    CHECK_EQ(first, 0xdead);
+    CHECK(!write_pages(&pdpt, 0x60, 8, &first, &n));
+    CHECK(write_pages(&pdpt, 0x58, 8, &first, &n));
+    CHECK_EQ(first, 0xc0000);
+    CHECK_EQ(n, 0x40000);
+    CHECK(write_pages(&pdpt, 0x3c, 8, &first, &n));
+    CHECK_EQ(first, 0);
+    CHECK_EQ(n, 0x40000);
+    CHECK(!write_pages(&pdpt, 0x40, 0, &first, &n));
+
+    /* Uses that cannot be right. */
+    CHECK(!dw_table_use_valid(&(struct dw_table_use){ 0, 1025, 2, 12, 0 }));
+    CHECK(!dw_table_use_valid(&(struct dw_table_use){ 2, 4, 3, 30, 0 }));
+    CHECK(!dw_table_use_valid(&(struct dw_table_use){ 0, 1024, 2, 12,
+                                                      0x800 }));
+    CHECK(!dw_table_use_valid(&(struct dw_table_use){ 0, 512, 3, 21,
+                                                      0xe0000000u }));
+    CHECK(!dw_table_use_valid(&(struct dw_table_use){ 0, 0, 2, 12, 0 }));
+}
+
 int main(void)
 {
     run_test("layout sizes, strides and limits", test_layout_init);
@@ -675,6 +748,8 @@ int main(void)
              test_host_reserve_map_unmap);
     run_test("host: errors are -errno", test_host_errors);
     run_test("window protection as mmap flags", test_prot_to_mmap);
+    run_test("page-table stores: the pages they change",
+             test_table_write_pages);
     run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
     run_test("classic: classify addresses", test_classic_classify);
     run_test("classic: reserve at 0, map, reset", test_classic_reserve);

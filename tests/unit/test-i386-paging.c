@@ -49,14 +49,18 @@ static void test_slot_map(void)
         CHECK_EQ(dw_mmu_idx_to_slot(dw_slot_to_mmu_idx(slot)), slot);
         CHECK_EQ(dw_window_slot(slot), slot);
     }
-    /* User windows: the user slot's own, then those past the slots. */
-    CHECK_EQ(dw_user_window(0), DW_USER_SLOT);
-    for (idx = 1; idx < DW_USER_WINDOWS; idx++) {
-        CHECK_EQ(dw_user_window(idx), DW_NB_SLOTS + idx - 1);
-        CHECK_EQ(dw_window_slot(dw_user_window(idx)), DW_USER_SLOT);
+    /* Window k of a slot is k * DW_NB_SLOTS + slot: all distinct. */
+    for (slot = 0; slot < DW_NB_SLOTS; slot++) {
+        CHECK_EQ(dw_slot_window(slot, 0), slot);
+        for (idx = 0; idx < DW_ROOT_WINDOWS; idx++) {
+            CHECK(dw_slot_window(slot, idx) < DW_NB_WINDOWS);
+            CHECK_EQ(dw_window_slot(dw_slot_window(slot, idx)), slot);
+        }
     }
-    CHECK_EQ(dw_user_window(DW_USER_WINDOWS - 1), DW_NB_WINDOWS - 1);
+    CHECK_EQ(dw_slot_window(DW_NB_SLOTS - 1, DW_ROOT_WINDOWS - 1),
+             DW_NB_WINDOWS - 1);
 }
+
 /* ------------------------------------------------------------------ */
 /* Protection                                                         */
 /* ------------------------------------------------------------------ */
@@ -295,6 +299,12 @@ static void test_walk_pae(void)
     walk_put64(3 * PG + 3 * 8, leaf | (1ULL << 40));
     CHECK_EQ(walk32(&p, va), 0);
     walk_put64(3 * PG + 3 * 8, leaf);
+
+    /* Bit 5, which QEMU's walker sets in PDPTEs, is accepted. */
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x923456000ULL | DW_WALK_VALID | DW_WALK_W |
+                             DW_WALK_U | DW_WALK_D);
+    walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P);
 
     /* PDPTE reserved bits (here R/W) and not present. */
     walk_put64(1 * PG + 0x20 + 3 * 8, 2 * PG | E_P | E_W);

@@ -20,6 +20,7 @@
 #include "cpu.h"
 #include "hw/core/direct-window-ram.h"
 #include "tcg/direct-window-internal.h"
+#include "tcg/direct-window-rmap.h"
 #include "direct-window-prot.h"
 #include "direct-window-ptw.h"
 
@@ -140,28 +141,78 @@ static uint32_t dw_grow_run(CPUState *cpu, const struct dw_paging *p,
     return page - n_before;
 }
 
-/* Keep *@region_sum (see DWCpu) right for @page mapped with @walk. */
-static void dw_note_region(uint64_t *region_sum, uint32_t page, uint64_t walk)
+/*
+ * Track the tables the walk of @vaddr read (left in @r's path by
+ * dw_walk_for_map()) for window @win: a store to any of them must drop
+ * what this fill maps.  The PAE PDPT is not tracked: the CPU loads the
+ * PDPTEs at CR3 writes only, so they are recorded here and compared
+ * there (direct-window-cr.c); it is also a 32-byte object that shares
+ * its page with other data.  False when a table cannot be tracked (not
+ * RAM, say): then the mapping may only live until the next flush.
+ */
+static bool dw_track_walk(CPUState *cpu, unsigned win,
+                          const struct dw_paging *p, const DWPteReader *r,
+                          uint32_t vaddr, bool large)
 {
-    uint64_t first = 0;
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    struct dw_table_use use[DW_WALK_MAX_LEVELS];
+    unsigned levels, first = 0;
 
-    if (walk & DW_WALK_LARGE) {
-        first = walk - ((uint64_t)(page & ((1u << DW_REGION_BITS) - 1)) <<
-                        TARGET_PAGE_BITS);
+    if (p->pae) {
+        use[1] = (struct dw_table_use) {
+            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 21,
+            .vbase = vaddr & 0xc0000000u,
+        };
+        use[2] = (struct dw_table_use) {
+            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 12,
+            .vbase = vaddr & ~0x1fffffu,
+        };
+        levels = large ? 2 : 3;
+        first = 1;
+    } else {
+        use[0] = (struct dw_table_use) {
+            .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 22,
+            .vbase = 0,
+        };
+        use[1] = (struct dw_table_use) {
+            .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 12,
+            .vbase = vaddr & ~0x3fffffu,
+        };
+        levels = large ? 1 : 2;
     }
-    if (*region_sum == DW_REGION_EMPTY) {
-        *region_sum = first;
-    } else if (*region_sum != first) {
-        *region_sum = 0;
+    if (r->n_path < levels) {
+        return false;
     }
-}
+    /*
+     * The PDPTE changed since the window recorded it, without a CR3
+     * write: the window may still hold pages of the old one, which the
+     * next CR3 write drops.  Until then this mapping is not kept either.
+     */
+    if (p->pae && c->upper_key[win][vaddr >> 30] &&
+        c->upper_key[win][vaddr >> 30] != r->path_val[0]) {
+        return false;
+    }
+    for (unsigned i = first; i < levels; i++) {
+        if (r->path_ram[i] == (uint64_t)-1 ||
+            !dw_track_table(cpu, win, r->path_ram[i] & TARGET_PAGE_MASK,
+                            &use[i])) {
+            return false;
+        }
+    }
+    if (p->pae) {
+        c->upper_key[win][vaddr >> 30] = r->path_val[0];
+    }
+    if (!large) {
+        uint64_t pt = r->path_ram[levels - 1] & TARGET_PAGE_MASK;
+        uint32_t region = vaddr >> (DW_REGION_BITS + TARGET_PAGE_BITS);
 
-/* Note page @page of window @win as mapped with walk summary @walk. */
-static void dw_note_walk(DWCpu *c, unsigned win, uint32_t page,
-                         uint64_t walk)
-{
-    c->walk[win][page] = walk;
-    dw_note_region(&c->region_sum[win][page >> DW_REGION_BITS], page, walk);
+        /* A 2-level table covers 4 MiB: both 2 MiB regions. */
+        if (!p->pae) {
+            c->region_pt[win][region ^ 1] = pt;
+        }
+        c->region_pt[win][region] = pt;
+    }
+    return true;
 }
 
 /*
@@ -175,10 +226,14 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
                 const CPUTLBEntryFull *full, bool is_write)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
+    CPUX86State *env = cpu_env(cpu);
     uint32_t page = vaddr >> TARGET_PAGE_BITS, first, n;
     uint64_t walk[DW_BATCH_MAX];
     uintptr_t host_page = (uintptr_t)host & TARGET_PAGE_MASK;
     struct dw_paging p;
+    bool paging = dw_paging_of(cpu, &p);
+    uint64_t root = paging ? dw_root_of(&p) : DW_ROOT_FLAT;
+    bool tracked = !paging;
     DWPteReader r;
     ram_addr_t offset;
     RAMBlock *rb;
@@ -189,18 +244,33 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     if (!dw_ram_mappable(rb)) {
         return DW_SLOW_NOFD;
     }
+    /* A page table stays read-only: stores to it must be seen. */
     writable = (full->prot & PAGE_WRITE) && !(full->prot & PAGE_WRITE_INV)
                && !dw_ram_readonly(rb->mr)
-               && !cpu_physical_memory_is_clean(rb->offset + offset);
-    /* Paging off: nothing to remember, and no page table to batch. */
+               && !cpu_physical_memory_is_clean(rb->offset + offset)
+               && !dw_ram_tracked(rb->offset + offset);
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_check_cap(cpu);
+    /* The window serves the current address space, or none yet. */
+    if (c->root[win] != root) {
+        dw_empty_window(cpu, win);
+        c->root[win] = root;
+    }
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+
+    /* Paging off: nothing to track, and no page table to batch. */
     walk[0] = 0;
     first = page;
     n = 1;
-    if (dw_paging_of(cpu, &p)) {
+    if (paging) {
         WITH_RCU_READ_LOCK_GUARD() {
             dw_pte_reader_init(&r, cpu);
             walk[0] = dw_walk_for_map(&p, &r, vaddr, full->phys_addr,
                                       writable);
+            tracked = walk[0] &&
+                      dw_track_walk(cpu, win, &p, &r, vaddr,
+                                    walk[0] & DW_WALK_LARGE);
             first = dw_grow_run(cpu, &p, &r, win, page,
                                 writable ? DW_PROT_RW : DW_PROT_READ,
                                 rb, offset, walk, &n);
@@ -208,7 +278,20 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     }
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
-    dw_check_cap(cpu);
+    /*
+     * A page of the run may have become a table since (another vCPU's
+     * fill, or this one's if the page maps its own table): check again
+     * now that a new table's downgrade cannot miss this mapping.
+     */
+    for (uint32_t i = 0; writable && i < n; i++) {
+        if (dw_ram_tracked(rb->offset + offset +
+                           ((uint64_t)i << TARGET_PAGE_BITS) -
+                           ((uint64_t)(page - first) << TARGET_PAGE_BITS))) {
+            writable = !dw_ram_tracked(rb->offset + offset);
+            first = page;
+            n = 1;
+        }
+    }
     ret = dw_map_range((void *)(c->gs[win] +
                                 ((uintptr_t)first << TARGET_PAGE_BITS)),
                        (size_t)n << TARGET_PAGE_BITS,
@@ -227,7 +310,10 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
             dw_note_mapped(c, win, first + i, writable ? rw : 0,
                            full->lg_page_size > TARGET_PAGE_BITS ||
                            (walk[i] & DW_WALK_LARGE));
-            dw_note_walk(c, win, first + i, walk[i]);
+        }
+        if (writable && !(env->cr[0] & CR0_WP_MASK) &&
+            dw_window_slot(win) != DW_USER_SLOT) {
+            c->wp_relaxed[win] = true;
         }
         qatomic_add(&dw_stats.pages_mapped, n);
         qatomic_inc(&dw_stats.fills);
@@ -236,9 +322,13 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     if (ret < 0) {
         return DW_SLOW_OTHER;
     }
+    if (!tracked) {
+        /* Untracked tables: the mapping lives until the next flush. */
+        dw_queue_invalidation(cpu, win, first, n);
+    }
     /*
-     * A store to a page that stays clean (other TBs on it, or dirty
-     * logging) goes through the softmmu, which tracks it.
+     * A store to a page that stays clean (other TBs on it, dirty logging,
+     * a page table) goes through the softmmu, which tracks it.
      */
     if (is_write && !writable) {
         return DW_SLOW_NOTDIRTY;

@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "exec/exec-all.h"
 #include "exec/memory.h"
+#include "exec/ramblock.h"
 #include "cpu.h"
 #include "direct-window-ptw.h"
 
@@ -32,6 +33,7 @@ static uint8_t *dw_pte_reader_page(DWPteReader *r, hwaddr page)
 
     for (way = 0; way < DW_READER_WAYS; way++) {
         if (r->page[way] == page) {
+            r->last = way;
             return r->host[way];
         }
     }
@@ -40,22 +42,33 @@ static uint8_t *dw_pte_reader_page(DWPteReader *r, hwaddr page)
     mr = address_space_translate(r->as, page, &xlat, &len, false, r->attrs);
     r->page[way] = page;
     r->host[way] = NULL;
+    r->ram[way] = -1;
     if (memory_region_is_ram(mr) && len == TARGET_PAGE_SIZE) {
         r->host[way] = qemu_map_ram_ptr(mr->ram_block, xlat);
+        r->ram[way] = mr->ram_block->offset + xlat;
     }
+    r->last = way;
     return r->host[way];
 }
 
 uint64_t dw_read_pte(void *opaque, uint64_t pa, bool wide)
 {
-    uint8_t *host = dw_pte_reader_page(opaque, pa & TARGET_PAGE_MASK);
+    DWPteReader *r = opaque;
+    uint8_t *host = dw_pte_reader_page(r, pa & TARGET_PAGE_MASK);
+    uint64_t val = 0;
 
-    if (!host) {
-        return 0;
-    }
     /* Entries are naturally aligned, so they never cross the page. */
-    return wide ? ldq_le_p(host + (pa & ~TARGET_PAGE_MASK))
-                : ldl_le_p(host + (pa & ~TARGET_PAGE_MASK));
+    if (host) {
+        val = wide ? ldq_le_p(host + (pa & ~TARGET_PAGE_MASK))
+                   : ldl_le_p(host + (pa & ~TARGET_PAGE_MASK));
+    }
+    if (r->n_path < DW_WALK_MAX_LEVELS) {
+        r->path_ram[r->n_path] = host ? r->ram[r->last] +
+                                 (pa & ~TARGET_PAGE_MASK) : -1;
+        r->path_val[r->n_path] = val;
+        r->n_path++;
+    }
+    return val;
 }
 
 bool dw_paging_of(CPUState *cs, struct dw_paging *p)
@@ -77,8 +90,10 @@ bool dw_paging_of(CPUState *cs, struct dw_paging *p)
 uint64_t dw_walk_for_map(const struct dw_paging *p, DWPteReader *r,
                          uint32_t vaddr, hwaddr phys, bool writable)
 {
-    uint64_t sum = dw_walk(p, vaddr, dw_read_pte, r);
+    uint64_t sum;
 
+    r->n_path = 0;
+    sum = dw_walk(p, vaddr, dw_read_pte, r);
     if (DW_WALK_FRAME(sum) != (phys & TARGET_PAGE_MASK) ||
         (writable && !(sum & DW_WALK_D))) {
         return 0;

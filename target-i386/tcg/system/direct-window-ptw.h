@@ -26,12 +26,24 @@
 /* Table pages remembered: a walk alternates directory and table pages. */
 #define DW_READER_WAYS  4
 
+/* Entries one walk reads at most: PDPTE, PDE, PTE. */
+#define DW_WALK_MAX_LEVELS  3
+
 typedef struct DWPteReader {
     AddressSpace *as;
     MemTxAttrs attrs;
     unsigned next;                      /* way to replace next */
+    unsigned last;                      /* way of the last entry read */
     hwaddr page[DW_READER_WAYS];        /* guest-physical page, or -1 */
     uint8_t *host[DW_READER_WAYS];      /* NULL: that page is not RAM */
+    uint64_t ram[DW_READER_WAYS];       /* its ram_addr_t, if RAM */
+    /*
+     * The entries the last walk read, outermost first: where (RAM
+     * address, -1 if not RAM) and what; reset by dw_walk_for_map().
+     */
+    unsigned n_path;
+    uint64_t path_ram[DW_WALK_MAX_LEVELS];
+    uint64_t path_val[DW_WALK_MAX_LEVELS];
 } DWPteReader;
 
 /* Start reading entries as @cs sees memory; hold the RCU read lock. */
@@ -44,9 +56,18 @@ uint64_t dw_read_pte(void *opaque, uint64_t pa, bool wide);
 bool dw_paging_of(CPUState *cs, struct dw_paging *p);
 
 /*
- * Walk summary to remember for a page just mapped at @vaddr onto guest-
- * physical @phys, or 0 when it cannot be trusted later: another vCPU
- * changed the entries since the fill.
+ * The address space @p translates in: the root of its walk, the page
+ * directory (2-level) or the PDPT (PAE) that CR3 points to.
+ */
+static inline uint64_t dw_root_of(const struct dw_paging *p)
+{
+    return p->pae ? (p->cr3 & ~0x1fULL) : (p->cr3 & ~0xfffULL);
+}
+
+/*
+ * Walk summary of a page just filled at @vaddr onto guest-physical
+ * @phys, or 0 when it does not match the fill (another vCPU changed the
+ * entries since).  The entries it read are left in @r's path.
  */
 uint64_t dw_walk_for_map(const struct dw_paging *p, DWPteReader *r,
                          uint32_t vaddr, hwaddr phys, bool writable);

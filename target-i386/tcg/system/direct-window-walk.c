@@ -16,8 +16,14 @@
 #define PTE_PS      0x080ULL
 #define PTE_NX      (1ULL << 63)
 
-/* Legacy-PAE PDPTE bits that must be zero: 1, 2, 5-8. */
-#define PDPTE_RSVD  0x1e6ULL
+/*
+ * Legacy-PAE PDPTE bits that must be zero: 1, 2, 6-8.  The SDM reserves
+ * bit 5 too, but QEMU's page walker sets it (as Accessed) on every walk,
+ * and the summary must accept what the walker accepts: with bit 5
+ * reserved, no PAE translation could be checked or tracked after the
+ * first walk.
+ */
+#define PDPTE_RSVD  0x1c6ULL
 
 /* One entry's contribution: false when the walk stops here. */
 static bool dw_walk_entry(uint64_t e, uint64_t rsvd, uint64_t *sum)

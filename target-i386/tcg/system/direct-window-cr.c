@@ -1,0 +1,212 @@
+/*
+ * qemu-fast direct windows: control-register writes (i386)
+ *
+ * Owns what writes to CR3, CR0 and CR4 mean for the windows.  Each window
+ * holds one address space, keyed by its root (the page directory or PDPT
+ * CR3 points to), and stays right for it because every page table its
+ * mappings came through is tracked (tcg/direct-window-track.c): stores
+ * to them queue invalidations that the vCPU applies at each flush.  So:
+ *
+ * - a CR3 write applies the queue and makes current, per slot, the
+ *   window of the new root; a root no window holds gets the least
+ *   recently used window, emptied.  No page is walked: the cost does not
+ *   grow with what the address space maps, and the two roots that
+ *   page-table isolation switches between on every system call each keep
+ *   their windows;
+ * - a CR4.PGE toggle (how Linux flushes global pages) only applies the
+ *   queue, as does a CR0.WP 1->0 change; CR0.WP 0->1 empties the kernel
+ *   windows only if they hold writable mappings of read-only pages;
+ * - anything else that changes how the walk reads the tables (paging,
+ *   PAE, PSE, SMAP...) empties every window, through the TLB flush.
+ *
+ * It decides nothing about what a fault maps.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/timer.h"
+#include "exec/cputlb.h"
+#include "exec/exec-all.h"
+#include "cpu.h"
+#include "tcg/direct-window-internal.h"
+#include "direct-window-ptw.h"
+
+/* The window of @slot holding @root, or -1. */
+static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
+{
+    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
+        unsigned w = dw_slot_window(slot, k);
+
+        if (c->root[w] == root) {
+            return w;
+        }
+    }
+    return -1;
+}
+
+/* The window of @slot to give a new root: an empty one, else the LRU. */
+static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
+{
+    unsigned best = dw_slot_window(slot, 0);
+
+    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
+        unsigned w = dw_slot_window(slot, k);
+
+        if (c->root[w] == DW_ROOT_NONE) {
+            return w;
+        }
+        if (c->used[w] < c->used[best]) {
+            best = w;
+        }
+    }
+    return best;
+}
+
+/* Make the window of @root current for @slot, emptying one if needed. */
+static void dw_switch_slot(CPUState *cpu, unsigned slot, uint64_t root)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    if (c->root[c->cur[slot]] != root) {
+        int w = dw_find_root(c, slot, root);
+
+        if (w >= 0) {
+            qatomic_inc(&dw_stats.windows_found);
+        } else {
+            w = dw_pick_victim(c, slot);
+            qatomic_inc(&dw_stats.windows_new);
+            qemu_spin_lock(&cpu->neg.tlb.c.lock);
+            dw_empty_window(cpu, w);
+            c->root[w] = root;
+            qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+        }
+        c->cur[slot] = w;
+    }
+    c->used[c->cur[slot]] = ++c->clock;
+}
+
+/*
+ * PAE: the CPU loads the four PDPTEs at a CR3 write, and the windows
+ * record the ones their mappings came through instead of tracking stores
+ * to the PDPT.  Drop, in the windows now current, each 1 GiB whose PDPTE
+ * is not what it was.
+ */
+static void dw_check_pdptes(CPUState *cpu, const struct dw_paging *p)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t pdpte[4];
+    DWPteReader r;
+
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        for (unsigned i = 0; i < 4; i++) {
+            pdpte[i] = dw_read_pte(&r, ((p->cr3 & ~0x1fULL) + i * 8) &
+                                       p->a20_mask, true);
+        }
+    }
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+        unsigned win = dw_classic ? c->classic_slot : c->cur[slot];
+
+        for (unsigned i = 0; i < 4; i++) {
+            if (c->upper_key[win][i] && c->upper_key[win][i] != pdpte[i]) {
+                dw_unmap_pages(cpu, win, i << 18, 1 << 18);
+                c->upper_key[win][i] = 0;
+            }
+        }
+    }
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+}
+
+/* fast=classic: one window for everything, emptied for another root. */
+static void dw_switch_classic(CPUState *cpu, uint64_t root)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    unsigned win = c->classic_slot;
+
+    if (c->root[win] != root) {
+        qemu_spin_lock(&cpu->neg.tlb.c.lock);
+        dw_empty_window(cpu, win);
+        c->root[win] = root;
+        qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    }
+}
+
+/* Flush the softmmu TLB, leaving the windows as they are. */
+static void dw_tlb_flush_keep(CPUState *cpu)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    c->in_cr3_flush = true;
+    tlb_flush(cpu);
+    c->in_cr3_flush = false;
+}
+
+void dw_tlb_flush_cr3(CPUState *cpu)
+{
+    struct dw_paging p;
+    int64_t start;
+    uint64_t root;
+
+    if (!dw_enabled || !dw_paging_of(cpu, &p)) {
+        tlb_flush(cpu);
+        return;
+    }
+    qatomic_inc(&dw_stats.cr3_writes);
+    start = get_clock();
+    dw_drain_invalidations(cpu);
+    root = dw_root_of(&p);
+    if (dw_classic) {
+        dw_switch_classic(cpu, root);
+    } else {
+        for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
+            dw_switch_slot(cpu, slot, root);
+        }
+    }
+    if (p.pae) {
+        dw_check_pdptes(cpu, &p);
+    }
+    qatomic_add(&dw_stats.cr3_ns, get_clock() - start);
+    dw_tlb_flush_keep(cpu);
+}
+
+void dw_tlb_flush_cr0(CPUState *cpu, uint64_t old_cr0, uint64_t new_cr0)
+{
+    DWCpu *c;
+
+    if (!dw_enabled || ((old_cr0 ^ new_cr0) & ~(uint64_t)CR0_WP_MASK)) {
+        tlb_flush(cpu);
+        return;
+    }
+    c = &dw_cpus[cpu->cpu_index];
+    dw_drain_invalidations(cpu);
+    if (new_cr0 & CR0_WP_MASK) {
+        /* WP=0 let kernel windows write read-only pages; no longer. */
+        qemu_spin_lock(&cpu->neg.tlb.c.lock);
+        for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
+            if (c->wp_relaxed[win]) {
+                dw_empty_window(cpu, win);
+            }
+        }
+        qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    }
+    dw_tlb_flush_keep(cpu);
+}
+
+void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4)
+{
+    /*
+     * PGE decides which TLB entries survive a CR3 write; the windows
+     * keep everything right anyway.  SMEP concerns instruction fetches,
+     * which the windows never serve.
+     */
+    uint64_t keep = CR4_PGE_MASK | CR4_SMEP_MASK;
+
+    if (!dw_enabled || ((old_cr4 ^ new_cr4) & ~keep)) {
+        tlb_flush(cpu);
+        return;
+    }
+    dw_drain_invalidations(cpu);
+    dw_tlb_flush_keep(cpu);
+}

@@ -1,0 +1,47 @@
+/*
+ * qemu-fast direct windows: what a store to a page table invalidates
+ * (QEMU-free core)
+ *
+ * See direct-window-rmap.h.  Must not include QEMU headers.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "direct-window-rmap.h"
+#include "direct-window-core.h"
+
+bool dw_table_use_valid(const struct dw_table_use *u)
+{
+    uint64_t bytes = (uint64_t)u->n_entries << u->entry_shift;
+    uint64_t span = 1ULL << u->span_shift;
+
+    return u->n_entries > 0 && u->entry_shift >= 2 && u->entry_shift <= 3 &&
+           u->span_shift >= DW_PAGE_BITS && u->span_shift <= DW_WINDOW_BITS &&
+           u->off % (1u << u->entry_shift) == 0 &&
+           u->off + bytes <= DW_PAGE_SIZE &&
+           u->vbase % span == 0 &&
+           u->vbase + u->n_entries * span <= DW_WINDOW_SIZE;
+}
+
+bool dw_table_write_pages(const struct dw_table_use *u, unsigned off,
+                          unsigned len, uint32_t *first, uint32_t *n)
+{
+    uint64_t lo = off, hi = (uint64_t)off + len;       /* [lo, hi) */
+    uint64_t t_lo = u->off;
+    uint64_t t_hi = t_lo + ((uint64_t)u->n_entries << u->entry_shift);
+    uint64_t e_first, e_last, v_first, v_end;
+
+    if (len == 0 || hi <= t_lo || lo >= t_hi) {
+        return false;
+    }
+    lo = lo > t_lo ? lo : t_lo;
+    hi = hi < t_hi ? hi : t_hi;
+    /* A partial store changes the entry it lands in. */
+    e_first = (lo - t_lo) >> u->entry_shift;
+    e_last = (hi - 1 - t_lo) >> u->entry_shift;
+    v_first = u->vbase + (e_first << u->span_shift);
+    v_end = u->vbase + ((e_last + 1) << u->span_shift);
+    *first = v_first >> DW_PAGE_BITS;
+    *n = (v_end - v_first) >> DW_PAGE_BITS;
+    return true;
+}

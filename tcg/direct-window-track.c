@@ -1,0 +1,395 @@
+/*
+ * qemu-fast direct windows: tracking the guest's page tables
+ *
+ * A window keeps its mappings across address-space switches, so a
+ * mapping must go as soon as the guest changes a table entry it was
+ * derived from.  Every guest RAM page a mapping's walk read is registered
+ * here with its uses (struct dw_table_use: which window range its entries
+ * translate).  Stores to such a page are seen wherever they come from:
+ * direct stores fault (the windows map table pages read-only), softmmu
+ * stores take the notdirty path (patch 0020 keeps TLB_NOTDIRTY on the
+ * windows' MMU indexes for them), and DMA reports its writes (the same
+ * patch, in physmem).  A store queues the invalidation of the pages it may
+ * have changed for the vCPU owning the window; the vCPU applies its queue
+ * at its next TLB flush (CR3 write, INVLPG, shootdown), which is when the
+ * architecture lets a stale translation go.
+ *
+ * This file owns the registry, the "is this RAM page a table" bitmap and
+ * the queues.  It knows nothing of the paging format: the target says what
+ * each use is (target/i386/tcg/system/direct-window-fill.c).
+ *
+ * Locking: dw_track_lock protects the registry; each vCPU's queue has its
+ * own spinlock (stores come from any thread).  Window bookkeeping is only
+ * changed by the owning vCPU, under its TLB lock.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/bitmap.h"
+#include "qemu/thread.h"
+#include "hw/core/cpu.h"
+#include "exec/ram_addr.h"
+#include "hw/core/direct-window-ram.h"
+#include "tcg/direct-window-internal.h"
+#include "tcg/direct-window-rmap.h"
+
+/* One use of a table page by one window of one vCPU. */
+typedef struct DWTableUser {
+    struct dw_table_use use;
+    uint32_t gen;           /* the window's generation when registered */
+    uint16_t vcpu;
+    uint8_t win;
+} DWTableUser;
+
+/*
+ * Invalidations queued for a vCPU beyond this many: empty the window
+ * instead (a fork or an exit rewrites whole tables).
+ */
+#define DW_PENDING_MAX  1024
+
+/* Queued invalidations a new one may be merged into, newest first. */
+#define DW_PENDING_MERGE 8
+
+static QemuMutex dw_track_lock;
+/* RAM page (ram_addr_t) -> GArray of DWTableUser; under dw_track_lock */
+static GHashTable *dw_tables;
+/* A bit per RAM page: registered as a table; read without the lock */
+static unsigned long *dw_tracked;
+static uint64_t dw_tracked_pages;
+
+void dw_track_init(void)
+{
+    qemu_mutex_init(&dw_track_lock);
+    dw_tables = g_hash_table_new_full(NULL, NULL, NULL,
+                                      (GDestroyNotify)g_array_unref);
+}
+
+/* Size the bitmap to the RAM the machine has; called once it exists. */
+void dw_track_ram_ready(void)
+{
+    dw_tracked_pages = DIV_ROUND_UP(dw_ram_end(), TARGET_PAGE_SIZE);
+    dw_tracked = bitmap_new(dw_tracked_pages);
+}
+
+bool dw_ram_tracked(uint64_t ram_addr)
+{
+    uint64_t page = ram_addr >> TARGET_PAGE_BITS;
+
+    return dw_tracked && page < dw_tracked_pages &&
+           test_bit(page, dw_tracked);
+}
+
+bool dw_tlb_store_tracked(int mmu_idx, uint64_t ram_addr)
+{
+    return dw_enabled && dw_mmu_idx_to_slot(mmu_idx) >= 0 &&
+           dw_ram_tracked(ram_addr);
+}
+
+uint16_t dw_window_idxmap(void)
+{
+    uint16_t map = 0;
+
+    for (unsigned s = 0; s < DW_NB_SLOTS; s++) {
+        map |= 1 << dw_slot_to_mmu_idx(s);
+    }
+    return map;
+}
+
+static bool dw_table_use_equal(const struct dw_table_use *a,
+                               const struct dw_table_use *b)
+{
+    return a->off == b->off && a->n_entries == b->n_entries &&
+           a->entry_shift == b->entry_shift &&
+           a->span_shift == b->span_shift && a->vbase == b->vbase;
+}
+
+/* Is @u's window still the one it was registered for? */
+static bool dw_user_live(const DWTableUser *u)
+{
+    return u->vcpu < dw_n_cpus &&
+           qatomic_read(&dw_cpus[u->vcpu].gen[u->win]) == u->gen;
+}
+
+/*
+ * Merge [first, first + n) into a queued invalidation of the same window
+ * that it overlaps or touches (stores to consecutive PTEs), if one of
+ * the newest is.
+ */
+static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
+                           uint32_t first, uint32_t n)
+{
+    for (guint k = 0; k < MIN(q->len, DW_PENDING_MERGE); k++) {
+        DWInval *inv = &g_array_index(q, DWInval, q->len - 1 - k);
+        uint64_t end = (uint64_t)first + n;
+        uint64_t inv_end = (uint64_t)inv->first + inv->n;
+
+        if (inv->win == win && inv->gen == gen && first <= inv_end &&
+            end >= inv->first) {
+            inv->first = MIN(first, inv->first);
+            inv->n = MAX(end, inv_end) - inv->first;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Queue pages [first, first + n) of window @win (generation @gen). */
+static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
+                     uint32_t n)
+{
+    qemu_spin_lock(&c->pending_lock);
+    if (dw_queue_merge(c->pending, win, gen, first, n)) {
+        /* merged */
+    } else if (c->pending->len >= DW_PENDING_MAX) {
+        c->pending_all[win] = true;
+    } else {
+        DWInval inv = { .win = win, .gen = gen, .first = first, .n = n };
+
+        g_array_append_val(c->pending, inv);
+    }
+    qatomic_set(&c->pending_any, true);
+    qemu_spin_unlock(&c->pending_lock);
+}
+
+/*
+ * Does window @win of the vCPU running this thread map nothing in
+ * [first, first + n)?  Then a store to the entries translating that
+ * range changed nothing it holds (a PTE going from not present to
+ * present, the common case of a page fault) and needs no invalidation.
+ * Only the vCPU's own thread may ask: nobody else maps into its windows.
+ */
+static bool dw_own_range_unmapped(unsigned vcpu, unsigned win,
+                                  uint32_t first, uint32_t n)
+{
+    DWCpu *c;
+
+    if (!current_cpu || current_cpu->cpu_index != vcpu) {
+        return false;
+    }
+    c = &dw_cpus[vcpu];
+    return find_next_bit(c->mapped[win], (uint64_t)first + n, first) >=
+           (uint64_t)first + n;
+}
+
+void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
+                           uint32_t n)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    dw_queue(c, win, c->gen[win], first, n);
+}
+
+/* The store [off, off + len) to table @page: queue what it changes. */
+static void dw_table_written(uint64_t page, GArray *users, unsigned off,
+                             unsigned len)
+{
+    for (guint i = 0; i < users->len; ) {
+        DWTableUser *u = &g_array_index(users, DWTableUser, i);
+        uint32_t first, n;
+
+        if (!dw_user_live(u)) {
+            g_array_remove_index_fast(users, i);
+            continue;
+        }
+        if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
+            !dw_own_range_unmapped(u->vcpu, u->win, first, n)) {
+            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n);
+            qatomic_inc(&dw_stats.table_invals);
+        }
+        i++;
+    }
+    if (users->len == 0) {
+        /* Nothing derived from it any more: stores go fast again. */
+        clear_bit(page >> TARGET_PAGE_BITS, dw_tracked);
+        g_hash_table_remove(dw_tables, GSIZE_TO_POINTER(page));
+    }
+}
+
+bool dw_ram_written(uint64_t ram_addr, uint64_t len)
+{
+    uint64_t page = ram_addr & TARGET_PAGE_MASK;
+    uint64_t end = ram_addr + len;
+    bool any = false;
+
+    if (!dw_tracked || len == 0) {
+        return false;
+    }
+    for (; page < end; page += TARGET_PAGE_SIZE) {
+        uint64_t lo = MAX(ram_addr, page);
+        uint64_t hi = MIN(end, page + TARGET_PAGE_SIZE);
+        GArray *users;
+
+        if (!dw_ram_tracked(page)) {
+            continue;
+        }
+        any = true;
+        qatomic_inc(&dw_stats.table_writes);
+        qemu_mutex_lock(&dw_track_lock);
+        users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(page));
+        if (users) {
+            dw_table_written(page, users, lo - page, hi - lo);
+        }
+        qemu_mutex_unlock(&dw_track_lock);
+    }
+    return any;
+}
+
+bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
+                    const struct dw_table_use *use)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    DWTableUser nu = {
+        .use = *use, .gen = c->gen[win], .vcpu = cpu->cpu_index, .win = win,
+    };
+    uint64_t page = ram_page >> TARGET_PAGE_BITS;
+    bool fresh = false;
+    GArray *users;
+
+    if (!dw_tracked || page >= dw_tracked_pages ||
+        !dw_table_use_valid(use)) {
+        return false;
+    }
+    qemu_mutex_lock(&dw_track_lock);
+    users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(ram_page));
+    if (!users) {
+        users = g_array_new(false, false, sizeof(DWTableUser));
+        g_hash_table_insert(dw_tables, GSIZE_TO_POINTER(ram_page), users);
+        fresh = true;
+    }
+    for (guint i = 0; i < users->len; ) {
+        DWTableUser *u = &g_array_index(users, DWTableUser, i);
+
+        if (u->vcpu == nu.vcpu && u->win == win && u->gen == nu.gen &&
+            dw_table_use_equal(&u->use, use)) {
+            qemu_mutex_unlock(&dw_track_lock);
+            return true;
+        }
+        /* Drop uses of emptied windows, or a shared table's list grows. */
+        if (!dw_user_live(u)) {
+            g_array_remove_index_fast(users, i);
+        } else {
+            i++;
+        }
+    }
+    g_array_append_val(users, nu);
+    if (fresh) {
+        set_bit(page, dw_tracked);
+        qatomic_inc(&dw_stats.tables);
+    }
+    qemu_mutex_unlock(&dw_track_lock);
+    if (fresh) {
+        /*
+         * From now on stores to the page must be seen: writable window
+         * mappings of it go read-only and softmmu TLB entries get
+         * TLB_NOTDIRTY, in every vCPU.
+         */
+        tlb_reset_dirty_range_all(ram_page, TARGET_PAGE_SIZE);
+    }
+    return true;
+}
+
+void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
+                     uint32_t vaddr)
+{
+    GArray *users;
+
+    qemu_mutex_lock(&dw_track_lock);
+    users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(ram_page));
+    if (users) {
+        for (guint i = 0; i < users->len; ) {
+            DWTableUser *u = &g_array_index(users, DWTableUser, i);
+            uint64_t end = u->use.vbase +
+                           ((uint64_t)u->use.n_entries << u->use.span_shift);
+
+            if (u->vcpu == cpu->cpu_index && u->win == win &&
+                u->use.span_shift == TARGET_PAGE_BITS &&
+                vaddr >= u->use.vbase && vaddr < end) {
+                g_array_remove_index_fast(users, i);
+            } else {
+                i++;
+            }
+        }
+        if (users->len == 0) {
+            clear_bit(ram_page >> TARGET_PAGE_BITS, dw_tracked);
+            g_hash_table_remove(dw_tables, GSIZE_TO_POINTER(ram_page));
+        }
+    }
+    qemu_mutex_unlock(&dw_track_lock);
+}
+
+/*
+ * The entries above the 2 MiB regions wholly inside [first, first + n)
+ * of window @win changed: the leaf tables they pointed to no longer
+ * translate anything of the window there.
+ */
+static void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
+                               uint32_t n)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t r = DIV_ROUND_UP(first, 1u << DW_REGION_BITS);
+    uint64_t end = ((uint64_t)first + n) >> DW_REGION_BITS;
+
+    for (; r < end; r++) {
+        if (c->region_pt[win][r]) {
+            dw_untrack_leaf(cpu, win, c->region_pt[win][r],
+                            r << (DW_REGION_BITS + TARGET_PAGE_BITS));
+            c->region_pt[win][r] = 0;
+        }
+    }
+}
+
+void dw_drain_invalidations_locked(CPUState *cpu)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    g_autoptr(GArray) todo = NULL;
+    bool all[DW_NB_WINDOWS];
+
+    if (!qatomic_read(&c->pending_any)) {
+        return;
+    }
+    qemu_spin_lock(&c->pending_lock);
+    todo = c->pending;
+    c->pending = g_array_new(false, false, sizeof(DWInval));
+    memcpy(all, c->pending_all, sizeof(all));
+    memset(c->pending_all, 0, sizeof(c->pending_all));
+    qatomic_set(&c->pending_any, false);
+    qemu_spin_unlock(&c->pending_lock);
+
+    for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
+        if (all[win]) {
+            dw_empty_window(cpu, win);
+        }
+    }
+    for (guint i = 0; i < todo->len; i++) {
+        DWInval *inv = &g_array_index(todo, DWInval, i);
+
+        /* A window emptied since the store has nothing of it left. */
+        if (inv->gen != c->gen[inv->win]) {
+            continue;
+        }
+        if (c->n_mapped[inv->win]) {
+            dw_unmap_pages(cpu, inv->win, inv->first, inv->n);
+            qatomic_add(&dw_stats.table_pages_dropped, inv->n);
+        }
+        dw_untrack_regions(cpu, inv->win, inv->first, inv->n);
+    }
+    /*
+     * A window of another address space that lost its last page (the
+     * process exited) is forgotten, so that the tables it tracked stop
+     * being tracked once next written.
+     */
+    for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
+        if (c->n_mapped[win] == 0 && c->root[win] != DW_ROOT_NONE &&
+            c->cur[dw_window_slot(win)] != win) {
+            dw_forget_all(c, win);
+        }
+    }
+}
+
+void dw_drain_invalidations(CPUState *cpu)
+{
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    dw_drain_invalidations_locked(cpu);
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+}
