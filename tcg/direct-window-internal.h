@@ -106,12 +106,10 @@ typedef struct DWCpu {
     uint32_t n_mapped[DW_NB_WINDOWS];
     GHashTable *writable[DW_NB_WINDOWS]; /* vpage -> host page of RW pages */
     /*
-     * host page -> vpage of the same RW pages, so that one page becoming
-     * clean (a new page table) finds them at once; not kept right once
-     * two RW pages of a window share a host page (@rw_alias).
+     * host page -> GSList of the vpages mapped writable onto it, so that
+     * one page becoming clean (a new page table) finds them at once.
      */
     GHashTable *rw_host[DW_NB_WINDOWS];
-    bool rw_alias[DW_NB_WINDOWS];
     /* Where the window holds pages of large pages (see dw_flush_range) */
     struct dw_large *large[DW_NB_WINDOWS];
     /*
@@ -135,6 +133,14 @@ typedef struct DWCpu {
      */
     uint64_t *region_pt[DW_NB_WINDOWS];
     uint64_t upper_key[DW_NB_WINDOWS][4];
+    /*
+     * What the target needs to hand a window to another address space
+     * that shares part of it (i386: the kernel half of every process):
+     * the upper-level entry each 2 MiB region came through (0: none),
+     * and the RAM pages of the upper-level tables tracked for it.
+     */
+    uint64_t *region_upper[DW_NB_WINDOWS];
+    uint64_t upper_table[DW_NB_WINDOWS][4];
     uint8_t cur[DW_NB_SLOTS];           /* window serving each slot now */
     bool in_cr3_flush;                  /* windows already switched */
     unsigned classic_slot;              /* fast=classic: who has the window */
@@ -159,6 +165,7 @@ typedef struct DWStats {
     uint64_t cr3_writes;
     uint64_t windows_found;     /* slot switches to a window kept for the root */
     uint64_t windows_new;       /* slot switches that emptied one for it */
+    uint64_t windows_adopted;   /* ... that kept another's shared part */
     uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
     uint64_t fill_ns;           /* time in the fault handler up to a retry */
     uint64_t unmap_ns;          /* time emptying windows and unmapping */
@@ -223,6 +230,11 @@ bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
  */
 void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
                      uint32_t vaddr);
+/* Window @win of @cpu no longer depends on upper-level table @ram_page. */
+void dw_untrack_upper(CPUState *cpu, unsigned win, uint64_t ram_page);
+/* The regions wholly inside [first, first + n) changed their upper entry. */
+void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
+                        uint32_t n);
 /*
  * Apply @cpu's queued invalidations, on the vCPU's own thread, without
  * or (_locked) with its TLB lock held.

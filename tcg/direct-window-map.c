@@ -25,13 +25,32 @@ uint64_t dw_total_pages;
 static void dw_forget_rw(DWCpu *c, unsigned win, uint32_t page)
 {
     gpointer host;
+    GSList *l, *n;
 
-    if (g_hash_table_steal_extended(c->writable[win], GUINT_TO_POINTER(page),
-                                    NULL, &host) &&
-        g_hash_table_lookup(c->rw_host[win], host) ==
-        GUINT_TO_POINTER(page)) {
-        g_hash_table_remove(c->rw_host[win], host);
+    if (!g_hash_table_steal_extended(c->writable[win], GUINT_TO_POINTER(page),
+                                     NULL, &host)) {
+        return;
     }
+    l = g_hash_table_lookup(c->rw_host[win], host);
+    n = g_slist_remove(l, GUINT_TO_POINTER(page));
+    if (n != l) {
+        g_hash_table_steal(c->rw_host[win], host);
+        if (n) {
+            g_hash_table_insert(c->rw_host[win], host, n);
+        }
+    }
+}
+
+/* Page @page of window @win is mapped writable onto host page @host. */
+static void dw_note_rw(DWCpu *c, unsigned win, uint32_t page, uintptr_t host)
+{
+    GSList *l = g_hash_table_lookup(c->rw_host[win], (void *)host);
+
+    g_hash_table_insert(c->writable[win], GUINT_TO_POINTER(page),
+                        (void *)host);
+    g_hash_table_steal(c->rw_host[win], (void *)host);
+    g_hash_table_insert(c->rw_host[win], (void *)host,
+                        g_slist_prepend(l, GUINT_TO_POINTER(page)));
 }
 
 /*
@@ -47,12 +66,13 @@ void dw_forget_all(DWCpu *c, unsigned win)
     c->n_mapped[win] = 0;
     g_hash_table_remove_all(c->writable[win]);
     g_hash_table_remove_all(c->rw_host[win]);
-    c->rw_alias[win] = false;
     dw_large_clear_all(c->large[win]);
     c->root[win] = DW_ROOT_NONE;
     c->wp_relaxed[win] = false;
     memset(c->region_pt[win], 0, DW_REGIONS * sizeof(uint64_t));
+    memset(c->region_upper[win], 0, DW_REGIONS * sizeof(uint64_t));
     memset(c->upper_key[win], 0, sizeof(c->upper_key[win]));
+    memset(c->upper_table[win], 0, sizeof(c->upper_table[win]));
     qatomic_set(&c->gen[win], c->gen[win] + 1);
 }
 
@@ -172,7 +192,7 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
     dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 
-/* Make page @page of window @win read-only (it was writable). */
+/* Make page @page of window @win read-only; the caller forgets it. */
 static void dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
@@ -181,12 +201,30 @@ static void dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
                                             TARGET_PAGE_BITS)),
                      TARGET_PAGE_SIZE, PROT_READ);
     dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
-    dw_forget_rw(c, win, page);
     qatomic_inc(&dw_stats.downgrades);
 }
 
 /* Ranges up to this many pages are looked up page by page. */
 #define DW_RESET_LOOKUP_MAX 16
+
+/* Downgrade the writable pages of window @win onto host page @host. */
+static void dw_reset_dirty_page(CPUState *cpu, unsigned win, uintptr_t host)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    GSList *l = g_hash_table_lookup(c->rw_host[win], (void *)host);
+
+    if (!l) {
+        return;
+    }
+    g_hash_table_steal(c->rw_host[win], (void *)host);
+    for (GSList *e = l; e; e = e->next) {
+        uint32_t page = GPOINTER_TO_UINT(e->data);
+
+        dw_downgrade(cpu, win, page);
+        g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(page));
+    }
+    g_slist_free(l);
+}
 
 void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
 {
@@ -197,24 +235,21 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         return;
     }
     c = &dw_cpus[cpu->cpu_index];
+    if (len <= DW_RESET_LOOKUP_MAX * TARGET_PAGE_SIZE) {
+        for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
+            uintptr_t host = start & TARGET_PAGE_MASK;
+
+            for (; host < start + len; host += TARGET_PAGE_SIZE) {
+                dw_reset_dirty_page(cpu, win, host);
+            }
+        }
+        return;
+    }
     pages = g_array_new(false, false, sizeof(uint32_t));
     for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         GHashTableIter it;
         gpointer key, value;
 
-        if (!c->rw_alias[win] &&
-            len <= DW_RESET_LOOKUP_MAX * TARGET_PAGE_SIZE) {
-            uintptr_t host = start & TARGET_PAGE_MASK;
-
-            for (; host < start + len; host += TARGET_PAGE_SIZE) {
-                if (g_hash_table_lookup_extended(c->rw_host[win],
-                                                 (gpointer)host, NULL,
-                                                 &value)) {
-                    dw_downgrade(cpu, win, GPOINTER_TO_UINT(value));
-                }
-            }
-            continue;
-        }
         g_array_set_size(pages, 0);
         g_hash_table_iter_init(&it, c->writable[win]);
         while (g_hash_table_iter_next(&it, &key, &value)) {
@@ -225,7 +260,10 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
             }
         }
         for (guint i = 0; i < pages->len; i++) {
-            dw_downgrade(cpu, win, g_array_index(pages, uint32_t, i));
+            uint32_t page = g_array_index(pages, uint32_t, i);
+
+            dw_downgrade(cpu, win, page);
+            dw_forget_rw(c, win, page);
         }
     }
 }
@@ -249,17 +287,7 @@ void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
     }
     dw_forget_rw(c, win, page);
     if (host_rw) {
-        gpointer other;
-
-        g_hash_table_insert(c->writable[win], GUINT_TO_POINTER(page),
-                            (void *)host_rw);
-        if (g_hash_table_lookup_extended(c->rw_host[win], (void *)host_rw,
-                                         NULL, &other) &&
-            other != GUINT_TO_POINTER(page)) {
-            c->rw_alias[win] = true;
-        }
-        g_hash_table_insert(c->rw_host[win], (void *)host_rw,
-                            GUINT_TO_POINTER(page));
+        dw_note_rw(c, win, page, host_rw);
     }
 }
 

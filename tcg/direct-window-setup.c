@@ -114,9 +114,11 @@ static void dw_cpu_init(DWCpu *c, unsigned index)
         c->mapped[s] = bitmap_new(DW_GUEST_PAGES);
         c->mapped_words[s] = bitmap_new(DW_MAPPED_WORDS);
         c->writable[s] = g_hash_table_new(NULL, NULL);
-        c->rw_host[s] = g_hash_table_new(NULL, NULL);
+        c->rw_host[s] = g_hash_table_new_full(NULL, NULL, NULL,
+                                              (GDestroyNotify)g_slist_free);
         c->large[s] = g_new0(struct dw_large, 1);
         c->region_pt[s] = g_new0(uint64_t, DW_REGIONS);
+        c->region_upper[s] = g_new0(uint64_t, DW_REGIONS);
         c->root[s] = DW_ROOT_NONE;
     }
     for (unsigned s = 0; s < DW_NB_SLOTS; s++) {

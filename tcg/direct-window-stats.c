@@ -60,7 +60,8 @@ void dw_format_stats(GString *buf)
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", %" PRIu64 " us, windows found: %" PRIu64
-        ", emptied for a new address space: %" PRIu64 "\n"
+        ", emptied for a new address space: %" PRIu64 ", adopted: %"
+        PRIu64 "\n"
         "time in the fault handler for fills: %" PRIu64 " us, "
         "emptying and unmapping: %" PRIu64 " us\n",
         qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
@@ -79,6 +80,7 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.cr3_ns) / 1000,
         qatomic_read(&dw_stats.windows_found),
         qatomic_read(&dw_stats.windows_new),
+        qatomic_read(&dw_stats.windows_adopted),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
     g_string_append_printf(buf, "page tables tracked: %" PRIu64

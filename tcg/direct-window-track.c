@@ -289,8 +289,12 @@ bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
     return true;
 }
 
-void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
-                     uint32_t vaddr)
+/*
+ * Remove the uses of @ram_page by window @win of @cpu: the leaf ones
+ * (4 KiB entries) that translate @vaddr, or (!@leaf) the upper ones.
+ */
+static void dw_untrack_matching(CPUState *cpu, unsigned win,
+                                uint64_t ram_page, bool leaf, uint32_t vaddr)
 {
     GArray *users;
 
@@ -301,10 +305,11 @@ void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
             DWTableUser *u = &g_array_index(users, DWTableUser, i);
             uint64_t end = u->use.vbase +
                            ((uint64_t)u->use.n_entries << u->use.span_shift);
+            bool is_leaf = u->use.span_shift == TARGET_PAGE_BITS;
 
             if (u->vcpu == cpu->cpu_index && u->win == win &&
-                u->use.span_shift == TARGET_PAGE_BITS &&
-                vaddr >= u->use.vbase && vaddr < end) {
+                is_leaf == leaf &&
+                (!leaf || (vaddr >= u->use.vbase && vaddr < end))) {
                 g_array_remove_index_fast(users, i);
             } else {
                 i++;
@@ -318,13 +323,24 @@ void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
     qemu_mutex_unlock(&dw_track_lock);
 }
 
+void dw_untrack_upper(CPUState *cpu, unsigned win, uint64_t ram_page)
+{
+    dw_untrack_matching(cpu, win, ram_page, false, 0);
+}
+
+void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
+                     uint32_t vaddr)
+{
+    dw_untrack_matching(cpu, win, ram_page, true, vaddr);
+}
+
 /*
  * The entries above the 2 MiB regions wholly inside [first, first + n)
  * of window @win changed: the leaf tables they pointed to no longer
  * translate anything of the window there.
  */
-static void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
-                               uint32_t n)
+void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
+                        uint32_t n)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     uint64_t r = DIV_ROUND_UP(first, 1u << DW_REGION_BITS);
@@ -336,6 +352,7 @@ static void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
                             r << (DW_REGION_BITS + TARGET_PAGE_BITS));
             c->region_pt[win][r] = 0;
         }
+        c->region_upper[win][r] = 0;
     }
 }
 

@@ -25,11 +25,13 @@
  */
 
 #include "qemu/osdep.h"
+#include "qemu/bitmap.h"
 #include "qemu/timer.h"
 #include "exec/cputlb.h"
 #include "exec/exec-all.h"
 #include "cpu.h"
 #include "tcg/direct-window-internal.h"
+#include "tcg/direct-window-rmap.h"
 #include "direct-window-ptw.h"
 
 /* The window of @slot holding @root, or -1. */
@@ -45,7 +47,10 @@ static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
     return -1;
 }
 
-/* The window of @slot to give a new root: an empty one, else the LRU. */
+/*
+ * The window of @slot to give a new root: an empty one, else the least
+ * recently used (which a kernel slot adopts rather than empties).
+ */
 static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
 {
     unsigned best = dw_slot_window(slot, 0);
@@ -63,8 +68,114 @@ static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
     return best;
 }
 
+/* The table use of the upper-level table for @gib under @p. */
+static struct dw_table_use dw_upper_use(const struct dw_paging *p,
+                                        unsigned gib)
+{
+    if (p->pae) {
+        return (struct dw_table_use) {
+            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 21,
+            .vbase = gib << 30,
+        };
+    }
+    return (struct dw_table_use) {
+        .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 22,
+        .vbase = 0,
+    };
+}
+
+/*
+ * Hand window @win, which holds another address space, to the one @p
+ * translates: keep each 2 MiB region whose upper-level entries are the
+ * same under @p (the kernel half of every process is), drop the rest.
+ * The new root's upper tables are tracked before they are compared, so
+ * that no store to them is missed; the old ones no longer are.  False
+ * when the new tables cannot be tracked: then the caller empties it.
+ */
+static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t addr = ((1ULL << p->phys_bits) - 1) & ~0xfffULL;
+    uint64_t pdpte[4] = { 0 }, table[4] = { 0 };
+    unsigned n_upper = p->pae ? 4 : 1;
+    bool ok = true;
+    DWPteReader r;
+
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        for (unsigned i = 0; i < n_upper; i++) {
+            r.n_path = 0;
+            if (p->pae) {
+                pdpte[i] = dw_read_pte(&r, ((p->cr3 & ~0x1fULL) + i * 8) &
+                                           p->a20_mask, true);
+                if (pdpte[i] != c->upper_key[win][i]) {
+                    continue;
+                }
+                r.n_path = 0;
+                dw_read_pte(&r, (pdpte[i] & addr) & p->a20_mask, true);
+            } else {
+                dw_read_pte(&r, (p->cr3 & ~0xfffULL) & p->a20_mask, false);
+            }
+            table[i] = r.path_ram[0] == (uint64_t)-1 ? 0 :
+                       r.path_ram[0] & TARGET_PAGE_MASK;
+        }
+    }
+    for (unsigned i = 0; i < n_upper; i++) {
+        struct dw_table_use use = dw_upper_use(p, i);
+
+        if (table[i] && !dw_track_table(cpu, win, table[i], &use)) {
+            ok = false;
+        }
+    }
+    if (!ok) {
+        return false;
+    }
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    for (unsigned i = 0; i < 4; i++) {
+        if (c->upper_table[win][i] && c->upper_table[win][i] != table[i]) {
+            dw_untrack_upper(cpu, win, c->upper_table[win][i]);
+        }
+        c->upper_table[win][i] = table[i];
+    }
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        for (uint32_t reg = 0; reg < DW_REGIONS; reg++) {
+            uint32_t first = reg << DW_REGION_BITS;
+            uint32_t end = first + (1u << DW_REGION_BITS);
+            unsigned gib = p->pae ? reg >> 9 : 0;
+            uint64_t now = 0;
+
+            if (find_next_bit(c->mapped[win], end, first) >= end) {
+                continue;
+            }
+            if (!table[gib]) {
+                now = 0;
+            } else if (p->pae) {
+                now = dw_read_pte(&r, ((pdpte[gib] & addr) +
+                                       (reg & 511) * 8) & p->a20_mask, true);
+            } else {
+                now = dw_read_pte(&r, ((p->cr3 & ~0xfffULL) + (reg >> 1) * 4)
+                                      & p->a20_mask, false);
+            }
+            if (!now || now != c->region_upper[win][reg]) {
+                dw_unmap_pages(cpu, win, first, end - first);
+                dw_untrack_regions(cpu, win, first, end - first);
+            }
+        }
+    }
+    if (p->pae) {
+        for (unsigned i = 0; i < 4; i++) {
+            c->upper_key[win][i] = table[i] ? pdpte[i] : 0;
+        }
+    }
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    return true;
+}
+
 /* Make the window of @root current for @slot, emptying one if needed. */
-static void dw_switch_slot(CPUState *cpu, unsigned slot, uint64_t root)
+static void dw_switch_slot(CPUState *cpu, unsigned slot,
+                           const struct dw_paging *p, uint64_t root)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
@@ -75,11 +186,20 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot, uint64_t root)
             qatomic_inc(&dw_stats.windows_found);
         } else {
             w = dw_pick_victim(c, slot);
-            qatomic_inc(&dw_stats.windows_new);
-            qemu_spin_lock(&cpu->neg.tlb.c.lock);
-            dw_empty_window(cpu, w);
+            /*
+             * A kernel window of another process holds mostly what every
+             * process maps the same: keep that for the new one.
+             */
+            if (slot != DW_USER_SLOT && c->n_mapped[w] &&
+                dw_adopt(cpu, w, p)) {
+                qatomic_inc(&dw_stats.windows_adopted);
+            } else {
+                qemu_spin_lock(&cpu->neg.tlb.c.lock);
+                dw_empty_window(cpu, w);
+                qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+                qatomic_inc(&dw_stats.windows_new);
+            }
             c->root[w] = root;
-            qemu_spin_unlock(&cpu->neg.tlb.c.lock);
         }
         c->cur[slot] = w;
     }
@@ -161,7 +281,7 @@ void dw_tlb_flush_cr3(CPUState *cpu)
         dw_switch_classic(cpu, root);
     } else {
         for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
-            dw_switch_slot(cpu, slot, root);
+            dw_switch_slot(cpu, slot, &p, root);
         }
     }
     if (p.pae) {

@@ -142,6 +142,57 @@ static uint32_t dw_grow_run(CPUState *cpu, const struct dw_paging *p,
 }
 
 /*
+ * Do the page tables as they are now allow the mapping the fill asked
+ * for (@writable or read-only) of a page with walk summary @sum?  The
+ * softmmu fill may come from a TLB entry older than the last store to a
+ * table, which the CPU may use until the next flush: a mapping made from
+ * it must not outlive that flush, as a tracked one would.
+ */
+static bool dw_walk_allows(CPUState *cpu, unsigned win, DWPteReader *r,
+                           uint64_t sum, RAMBlock *rb, ram_addr_t offset,
+                           bool writable)
+{
+    CPUX86State *env = cpu_env(cpu);
+    struct dw_access acc = dw_access_for_slot(dw_window_slot(win),
+                                              env->cr[0] & CR0_WP_MASK);
+    enum dw_prot prot;
+
+    if (!sum) {
+        return false;
+    }
+    prot = dw_neighbour_prot(r, sum, &acc, rb, offset);
+    return prot == DW_PROT_RW || (prot == DW_PROT_READ && !writable);
+}
+
+/*
+ * Record for window @win what the tracked walk of @vaddr went through:
+ * the PDPTE (PAE), the PDE and its table, the leaf table.
+ */
+static void dw_note_walk(DWCpu *c, unsigned win, const struct dw_paging *p,
+                         const DWPteReader *r, uint32_t vaddr, bool large,
+                         unsigned levels)
+{
+    uint32_t region = vaddr >> (DW_REGION_BITS + TARGET_PAGE_BITS);
+    unsigned pde = p->pae ? 1 : 0;
+    /* A 2-level PDE covers 4 MiB: both 2 MiB regions. */
+    uint32_t sibling = p->pae ? region : region ^ 1;
+
+    if (p->pae) {
+        c->upper_key[win][vaddr >> 30] = r->path_val[0];
+    }
+    c->upper_table[win][p->pae ? vaddr >> 30 : 0] =
+        r->path_ram[pde] & TARGET_PAGE_MASK;
+    c->region_upper[win][region] = r->path_val[pde];
+    c->region_upper[win][sibling] = r->path_val[pde];
+    if (!large) {
+        uint64_t pt = r->path_ram[levels - 1] & TARGET_PAGE_MASK;
+
+        c->region_pt[win][region] = pt;
+        c->region_pt[win][sibling] = pt;
+    }
+}
+
+/*
  * Track the tables the walk of @vaddr read (left in @r's path by
  * dw_walk_for_map()) for window @win: a store to any of them must drop
  * what this fill maps.  The PAE PDPT is not tracked: the CPU loads the
@@ -199,19 +250,7 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
             return false;
         }
     }
-    if (p->pae) {
-        c->upper_key[win][vaddr >> 30] = r->path_val[0];
-    }
-    if (!large) {
-        uint64_t pt = r->path_ram[levels - 1] & TARGET_PAGE_MASK;
-        uint32_t region = vaddr >> (DW_REGION_BITS + TARGET_PAGE_BITS);
-
-        /* A 2-level table covers 4 MiB: both 2 MiB regions. */
-        if (!p->pae) {
-            c->region_pt[win][region ^ 1] = pt;
-        }
-        c->region_pt[win][region] = pt;
-    }
+    dw_note_walk(c, win, p, r, vaddr, large, levels);
     return true;
 }
 
@@ -268,7 +307,8 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
             dw_pte_reader_init(&r, cpu);
             walk[0] = dw_walk_for_map(&p, &r, vaddr, full->phys_addr,
                                       writable);
-            tracked = walk[0] &&
+            tracked = dw_walk_allows(cpu, win, &r, walk[0], rb, offset,
+                                     writable) &&
                       dw_track_walk(cpu, win, &p, &r, vaddr,
                                     walk[0] & DW_WALK_LARGE);
             first = dw_grow_run(cpu, &p, &r, win, page,
