@@ -176,3 +176,38 @@ int64_t dw_acct_total(struct dw_acct *a)
 {
     return atomic_load(&a->total);
 }
+
+uint64_t dw_count_lines_from(const char *path)
+{
+    char buf[4096];
+    uint64_t n = 0;
+    ssize_t got;
+    int fd = open(path, O_RDONLY);
+
+    if (fd < 0) {
+        return 0;
+    }
+    while ((got = read(fd, buf, sizeof(buf))) > 0) {
+        for (ssize_t i = 0; i < got; i++) {
+            n += buf[i] == '\n';
+        }
+    }
+    close(fd);
+    return n;
+}
+
+uint64_t dw_fit_cap(uint64_t cap, uint64_t max_map_count, uint64_t in_use)
+{
+    uint64_t room;
+
+    if (in_use >= max_map_count) {
+        return 1;
+    }
+    /*
+     * What QEMU still adds later (threads, displays) keeps half of what
+     * is left, at most the usual margin.
+     */
+    room = max_map_count - in_use;
+    room -= room / 2 < DW_MAP_COUNT_MARGIN ? room / 2 : DW_MAP_COUNT_MARGIN;
+    return room < cap ? (room ? room : 1) : cap;
+}

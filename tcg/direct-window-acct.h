@@ -91,6 +91,16 @@ unsigned dw_acct_victim(struct dw_acct *a);
 int64_t dw_acct_window(struct dw_acct *a, unsigned win);
 int64_t dw_acct_total(struct dw_acct *a);
 
+/* Lines in @path (/proc/self/maps: the VMAs in use), 0 if unreadable. */
+uint64_t dw_count_lines_from(const char *path);
+
+/*
+ * The cap @cap lowered, if need be, to what a process with @in_use VMAs
+ * has left under @max_map_count, less half of that (at most
+ * DW_MAP_COUNT_MARGIN) for what QEMU maps later; at least 1.
+ */
+uint64_t dw_fit_cap(uint64_t cap, uint64_t max_map_count, uint64_t in_use);
+
 /* A number from a /proc/sys file, at least @min, or @dflt. */
 uint64_t dw_read_sysctl(const char *path, uint64_t min, uint64_t dflt);
 

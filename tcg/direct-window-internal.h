@@ -208,7 +208,7 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n);
 void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
                     uintptr_t host_rw, bool large);
-void dw_check_cap(CPUState *cpu);
+void dw_check_cap(CPUState *cpu, unsigned win);
 
 /* direct-window-track.c */
 void dw_track_init(void);
@@ -225,11 +225,12 @@ struct dw_table_use;
 bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
                     const struct dw_table_use *use);
 /*
- * Window @win of @cpu no longer depends on leaf table page @ram_page for
- * the guest page @vaddr.
+ * Window @win of @cpu no longer depends on leaf table page @ram_page
+ * where its whole range lies in guest pages [first, first + n).  True
+ * when it did.
  */
-void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
-                     uint32_t vaddr);
+bool dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
+                     uint32_t first, uint32_t n);
 /* Window @win of @cpu no longer depends on upper-level table @ram_page. */
 void dw_untrack_upper(CPUState *cpu, unsigned win, uint64_t ram_page);
 /* The regions wholly inside [first, first + n) changed their upper entry. */

@@ -301,10 +301,10 @@ static bool dw_window_current(DWCpu *c, unsigned win)
  * Keep the host mappings below vm.max_map_count: at the cap, empty this
  * vCPU's window with the most of them (only the vCPU's own thread may
  * change its windows), preferring those of address spaces not running
- * now: emptying the current one would refault its working set at once,
- * and with it reach the cap again.
+ * now, and the window @win about to be filled last: emptying a current
+ * one refaults its working set at once.
  */
-void dw_check_cap(CPUState *cpu)
+void dw_check_cap(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     unsigned victim = 0;
@@ -314,22 +314,20 @@ void dw_check_cap(CPUState *cpu)
     if (dw_acct_total(&dw_acct) < dw_acct.max_mappings) {
         return;
     }
-    for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
+    for (unsigned w = 0; w < DW_NB_WINDOWS; w++) {
         int64_t n = dw_acct_window(&dw_acct,
-                                   dw_window_index(cpu->cpu_index, win));
-        bool current = dw_window_current(c, win);
+                                   dw_window_index(cpu->cpu_index, w));
+        bool current = dw_window_current(c, w);
 
-        if (n <= 0) {
+        if (n <= 0 || w == win) {
             continue;
         }
         if ((victim_current && !current) ||
             (current == victim_current && n > most)) {
             most = n;
-            victim = win;
+            victim = w;
             victim_current = current;
         }
     }
-    if (most >= 0) {
-        dw_empty_window(cpu, victim);
-    }
+    dw_empty_window(cpu, most >= 0 ? victim : win);
 }

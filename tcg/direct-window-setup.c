@@ -90,6 +90,14 @@ static void dw_check_ram(Notifier *n, void *unused)
 
     if (!why) {
         dw_track_ram_ready();
+        /*
+         * The machine exists: what QEMU maps itself is known now, and a
+         * low vm.max_map_count may leave the windows less than the cap
+         * assumed.
+         */
+        dw_acct.max_mappings =
+            dw_fit_cap(dw_acct.max_mappings, dw_read_max_map_count(),
+                       dw_count_lines_from("/proc/self/maps"));
         return;
     }
     if (dw_mode == TCG_FAST_AUTO) {

@@ -291,11 +291,14 @@ bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
 
 /*
  * Remove the uses of @ram_page by window @win of @cpu: the leaf ones
- * (4 KiB entries) that translate @vaddr, or (!@leaf) the upper ones.
+ * (4 KiB entries) whose whole range lies in guest pages [first, first +
+ * n), or (!@leaf) the upper ones.  True when one was removed.
  */
-static void dw_untrack_matching(CPUState *cpu, unsigned win,
-                                uint64_t ram_page, bool leaf, uint32_t vaddr)
+static bool dw_untrack_matching(CPUState *cpu, unsigned win,
+                                uint64_t ram_page, bool leaf, uint32_t first,
+                                uint32_t n)
 {
+    bool removed = false;
     GArray *users;
 
     qemu_mutex_lock(&dw_track_lock);
@@ -303,14 +306,15 @@ static void dw_untrack_matching(CPUState *cpu, unsigned win,
     if (users) {
         for (guint i = 0; i < users->len; ) {
             DWTableUser *u = &g_array_index(users, DWTableUser, i);
-            uint64_t end = u->use.vbase +
-                           ((uint64_t)u->use.n_entries << u->use.span_shift);
+            uint64_t lo = u->use.vbase >> TARGET_PAGE_BITS;
+            uint64_t hi = lo + u->use.n_entries;
             bool is_leaf = u->use.span_shift == TARGET_PAGE_BITS;
 
             if (u->vcpu == cpu->cpu_index && u->win == win &&
                 is_leaf == leaf &&
-                (!leaf || (vaddr >= u->use.vbase && vaddr < end))) {
+                (!leaf || (first <= lo && hi <= (uint64_t)first + n))) {
                 g_array_remove_index_fast(users, i);
+                removed = true;
             } else {
                 i++;
             }
@@ -321,23 +325,25 @@ static void dw_untrack_matching(CPUState *cpu, unsigned win,
         }
     }
     qemu_mutex_unlock(&dw_track_lock);
+    return removed;
 }
 
 void dw_untrack_upper(CPUState *cpu, unsigned win, uint64_t ram_page)
 {
-    dw_untrack_matching(cpu, win, ram_page, false, 0);
+    dw_untrack_matching(cpu, win, ram_page, false, 0, 0);
 }
 
-void dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
-                     uint32_t vaddr)
+bool dw_untrack_leaf(CPUState *cpu, unsigned win, uint64_t ram_page,
+                     uint32_t first, uint32_t n)
 {
-    dw_untrack_matching(cpu, win, ram_page, true, vaddr);
+    return dw_untrack_matching(cpu, win, ram_page, true, first, n);
 }
 
 /*
- * The entries above the 2 MiB regions wholly inside [first, first + n)
- * of window @win changed: the leaf tables they pointed to no longer
- * translate anything of the window there.
+ * Nothing of window @win is mapped in [first, first + n) any more: the
+ * leaf tables of the 2 MiB regions wholly inside it, if their whole
+ * range is in it too, no longer translate anything of the window and
+ * need not be tracked for it.
  */
 void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
                         uint32_t n)
@@ -347,12 +353,16 @@ void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
     uint64_t end = ((uint64_t)first + n) >> DW_REGION_BITS;
 
     for (; r < end; r++) {
-        if (c->region_pt[win][r]) {
-            dw_untrack_leaf(cpu, win, c->region_pt[win][r],
-                            r << (DW_REGION_BITS + TARGET_PAGE_BITS));
+        /*
+         * Only a table whose whole range was dropped: a 2-level table
+         * also translates the neighbouring region, which may still be
+         * mapped from it.
+         */
+        if (c->region_pt[win][r] &&
+            dw_untrack_leaf(cpu, win, c->region_pt[win][r], first, n)) {
             c->region_pt[win][r] = 0;
+            c->region_upper[win][r] = 0;
         }
-        c->region_upper[win][r] = 0;
     }
 }
 

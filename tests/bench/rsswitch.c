@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "../lib/fullio.h"
 
 #if !defined(RSS_MIB) || !defined(RSS_NAME)
 #error "build with -DRSS_MIB=N -DRSS_NAME='\"name\"' (see the Makefile)"
@@ -84,44 +85,6 @@ static void fill(struct resident *r)
             r->words[(size_t)i * PAGE_WORDS + j] = i * PAGE_MULT;
         }
     }
-}
-
-static int read_full(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        p += n;
-        len -= (size_t)n;
-    }
-    return 0;
 }
 
 /*

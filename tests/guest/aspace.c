@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "qftest.h"
+#include "../lib/fullio.h"
 
 #define PAGE 4096
 #define PAGE_WORDS (PAGE / 4)
@@ -75,44 +76,6 @@ struct peer {
     pid_t pid;
     int in, out;        /* read from / write to the other process */
 };
-
-static int read_full(int fd, void *buf, size_t len)
-{
-    uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = read(fd, p, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        p += n;
-        len -= n;
-    }
-    return 0;
-}
-
-static int write_full(int fd, const void *buf, size_t len)
-{
-    const uint8_t *p = buf;
-
-    while (len > 0) {
-        ssize_t n = write(fd, p, len);
-
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return -1;
-        }
-        p += n;
-        len -= n;
-    }
-    return 0;
-}
 
 /* In a child, a broken pipe ends it with this status: the parent fails. */
 #define CHILD_PIPE_ERROR 99

@@ -253,6 +253,22 @@ static void test_max_map_count(void)
     CHECK_EQ(dw_mapping_cap(1), 0);
 }
 
+static void test_fit_cap(void)
+{
+    const char *path = write_tmp("a\nb\nc\n");
+
+    CHECK_EQ(dw_count_lines_from(path), 3);
+    unlink(path);
+    CHECK_EQ(dw_count_lines_from("/nonexistent"), 0);
+    /* Plenty left: the usual margin is kept. */
+    CHECK_EQ(dw_fit_cap(57338, 65530, 400), 65530 - 400 - 8192);
+    CHECK_EQ(dw_fit_cap(1000, 65530, 400), 1000);
+    /* vm.max_map_count=600 with 360 in use: half of the 240 left. */
+    CHECK_EQ(dw_fit_cap(300, 600, 360), 120);
+    CHECK_EQ(dw_fit_cap(300, 600, 600), 1);
+    CHECK_EQ(dw_fit_cap(300, 600, 599), 1);
+}
+
 static void test_acct_cap(void)
 {
     struct dw_acct a;
@@ -743,6 +759,7 @@ int main(void)
     run_test("classify padding, below and above", test_classify_outside);
     run_test("max_map_count parsing and cap", test_max_map_count);
     run_test("accounting: cap, victim, reset", test_acct_cap);
+    run_test("accounting: the cap fitted to the VMAs in use", test_fit_cap);
     run_test("accounting: concurrent updates", test_acct_threads);
     run_test("host: reserve, memfd map, PROT_NONE unmap",
              test_host_reserve_map_unmap);

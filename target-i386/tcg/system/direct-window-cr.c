@@ -323,10 +323,17 @@ void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4)
      */
     uint64_t keep = CR4_PGE_MASK | CR4_SMEP_MASK;
 
+    struct dw_paging p;
+
     if (!dw_enabled || ((old_cr4 ^ new_cr4) & ~keep)) {
         tlb_flush(cpu);
         return;
     }
     dw_drain_invalidations(cpu);
+    /* A PGE change loads the PDPTEs again, as a CR3 write does. */
+    if (dw_paging_of(cpu, &p) && p.pae &&
+        ((old_cr4 ^ new_cr4) & CR4_PGE_MASK)) {
+        dw_check_pdptes(cpu, &p);
+    }
     dw_tlb_flush_keep(cpu);
 }

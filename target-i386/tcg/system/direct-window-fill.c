@@ -254,6 +254,20 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
     return true;
 }
 
+/* mmap @n pages of @rb from @offset at guest page @first of @win. */
+static int dw_map_run_at(CPUState *cpu, unsigned win, uint32_t first,
+                         uint32_t n, bool writable, RAMBlock *rb,
+                         ram_addr_t offset)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    return dw_map_range((void *)(c->gs[win] +
+                                 ((uintptr_t)first << TARGET_PAGE_BITS)),
+                        (size_t)n << TARGET_PAGE_BITS,
+                        writable ? PROT_READ | PROT_WRITE : PROT_READ,
+                        rb->fd, rb->fd_offset + offset);
+}
+
 /*
  * Map the guest page at @vaddr of window @win onto the RAM behind @host,
  * with the neighbours dw_grow_run() finds.
@@ -290,7 +304,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
                && !dw_ram_tracked(rb->offset + offset);
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
-    dw_check_cap(cpu);
+    dw_check_cap(cpu, win);
     /* The window serves the current address space, or none yet. */
     if (c->root[win] != root) {
         dw_empty_window(cpu, win);
@@ -332,12 +346,27 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
             n = 1;
         }
     }
-    ret = dw_map_range((void *)(c->gs[win] +
-                                ((uintptr_t)first << TARGET_PAGE_BITS)),
-                       (size_t)n << TARGET_PAGE_BITS,
-                       writable ? PROT_READ | PROT_WRITE : PROT_READ, rb->fd,
-                       rb->fd_offset + offset -
-                       ((uint64_t)(page - first) << TARGET_PAGE_BITS));
+    ret = dw_map_run_at(cpu, win, first, n, writable, rb,
+                        offset - ((uint64_t)(page - first) <<
+                                  TARGET_PAGE_BITS));
+    if (ret == -ENOMEM) {
+        /*
+         * Out of host mappings (vm.max_map_count) despite the cap: give
+         * back those of every window, then try once more.
+         */
+        for (unsigned w = 0; w < DW_NB_WINDOWS; w++) {
+            dw_empty_window(cpu, w);
+        }
+        /*
+         * The tables tracked for @win went with it: keep this run only
+         * until the next flush.
+         */
+        c->root[win] = root;
+        tracked = false;
+        ret = dw_map_run_at(cpu, win, first, n, writable, rb,
+                            offset - ((uint64_t)(page - first) <<
+                                      TARGET_PAGE_BITS));
+    }
     if (ret == 0) {
         dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
         /* The run's RAM starts (page - first) pages before @host. */
