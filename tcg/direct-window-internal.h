@@ -163,7 +163,7 @@ typedef struct DWStats {
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t cr3_writes;
-    uint64_t windows_found;     /* slot switches to a window kept for the root */
+    uint64_t windows_found;     /* slot switches to a window kept */
     uint64_t windows_new;       /* slot switches that emptied one for it */
     uint64_t windows_adopted;   /* ... that kept another's shared part */
     uint64_t cr3_ns;            /* time spent revalidating on CR3 writes */
