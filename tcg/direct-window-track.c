@@ -180,6 +180,18 @@ void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
     dw_queue(c, win, c->gen[win], first, n);
 }
 
+/*
+ * Table page @page has no use left (@users is its list): nothing derived
+ * from it any more, so stores to it go fast again.  dw_track_lock held.
+ */
+static void dw_table_forget_if_unused(uint64_t page, GArray *users)
+{
+    if (users->len == 0) {
+        clear_bit(page >> TARGET_PAGE_BITS, dw_tracked);
+        g_hash_table_remove(dw_tables, GSIZE_TO_POINTER(page));
+    }
+}
+
 /* The store [off, off + len) to table @page: queue what it changes. */
 static void dw_table_written(uint64_t page, GArray *users, unsigned off,
                              unsigned len)
@@ -199,11 +211,7 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
         }
         i++;
     }
-    if (users->len == 0) {
-        /* Nothing derived from it any more: stores go fast again. */
-        clear_bit(page >> TARGET_PAGE_BITS, dw_tracked);
-        g_hash_table_remove(dw_tables, GSIZE_TO_POINTER(page));
-    }
+    dw_table_forget_if_unused(page, users);
 }
 
 bool dw_ram_written(uint64_t ram_addr, uint64_t len)
@@ -319,10 +327,7 @@ static bool dw_untrack_matching(CPUState *cpu, unsigned win,
                 i++;
             }
         }
-        if (users->len == 0) {
-            clear_bit(ram_page >> TARGET_PAGE_BITS, dw_tracked);
-            g_hash_table_remove(dw_tables, GSIZE_TO_POINTER(ram_page));
-        }
+        dw_table_forget_if_unused(ram_page, users);
     }
     qemu_mutex_unlock(&dw_track_lock);
     return removed;

@@ -31,7 +31,6 @@
 #include "exec/exec-all.h"
 #include "cpu.h"
 #include "tcg/direct-window-internal.h"
-#include "tcg/direct-window-rmap.h"
 #include "direct-window-ptw.h"
 
 /* The window of @slot holding @root, or -1. */
@@ -68,22 +67,6 @@ static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
     return best;
 }
 
-/* The table use of the upper-level table for @gib under @p. */
-static struct dw_table_use dw_upper_use(const struct dw_paging *p,
-                                        unsigned gib)
-{
-    if (p->pae) {
-        return (struct dw_table_use) {
-            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 21,
-            .vbase = gib << 30,
-        };
-    }
-    return (struct dw_table_use) {
-        .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 22,
-        .vbase = 0,
-    };
-}
-
 /*
  * Hand window @win, which holds another address space, to the one @p
  * translates: keep each 2 MiB region whose upper-level entries are the
@@ -103,15 +86,15 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
 
     WITH_RCU_READ_LOCK_GUARD() {
         dw_pte_reader_init(&r, cpu);
+        if (p->pae) {
+            dw_read_pdptes(&r, p, pdpte);
+        }
         for (unsigned i = 0; i < n_upper; i++) {
             r.n_path = 0;
             if (p->pae) {
-                pdpte[i] = dw_read_pte(&r, ((p->cr3 & ~0x1fULL) + i * 8) &
-                                           p->a20_mask, true);
                 if (pdpte[i] != c->upper_key[win][i]) {
                     continue;
                 }
-                r.n_path = 0;
                 dw_read_pte(&r, (pdpte[i] & addr) & p->a20_mask, true);
             } else {
                 dw_read_pte(&r, (p->cr3 & ~0xfffULL) & p->a20_mask, false);
@@ -121,7 +104,7 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
         }
     }
     for (unsigned i = 0; i < n_upper; i++) {
-        struct dw_table_use use = dw_upper_use(p, i);
+        struct dw_table_use use = dw_upper_use(p, i << 30);
 
         if (table[i] && !dw_track_table(cpu, win, table[i], &use)) {
             ok = false;
@@ -150,7 +133,7 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
                 continue;
             }
             if (!table[gib]) {
-                now = 0;
+                /* that GiB's directory changed or is not RAM: drop */
             } else if (p->pae) {
                 now = dw_read_pte(&r, ((pdpte[gib] & addr) +
                                        (reg & 511) * 8) & p->a20_mask, true);
@@ -220,10 +203,7 @@ static void dw_check_pdptes(CPUState *cpu, const struct dw_paging *p)
 
     WITH_RCU_READ_LOCK_GUARD() {
         dw_pte_reader_init(&r, cpu);
-        for (unsigned i = 0; i < 4; i++) {
-            pdpte[i] = dw_read_pte(&r, ((p->cr3 & ~0x1fULL) + i * 8) &
-                                       p->a20_mask, true);
-        }
+        dw_read_pdptes(&r, p, pdpte);
     }
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {

@@ -20,7 +20,6 @@
 #include "cpu.h"
 #include "hw/core/direct-window-ram.h"
 #include "tcg/direct-window-internal.h"
-#include "tcg/direct-window-rmap.h"
 #include "direct-window-prot.h"
 #include "direct-window-ptw.h"
 
@@ -207,30 +206,13 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     struct dw_table_use use[DW_WALK_MAX_LEVELS];
-    unsigned levels, first = 0;
+    unsigned levels, first;
 
-    if (p->pae) {
-        use[1] = (struct dw_table_use) {
-            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 21,
-            .vbase = vaddr & 0xc0000000u,
-        };
-        use[2] = (struct dw_table_use) {
-            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 12,
-            .vbase = vaddr & ~0x1fffffu,
-        };
-        levels = large ? 2 : 3;
-        first = 1;
-    } else {
-        use[0] = (struct dw_table_use) {
-            .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 22,
-            .vbase = 0,
-        };
-        use[1] = (struct dw_table_use) {
-            .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 12,
-            .vbase = vaddr & ~0x3fffffu,
-        };
-        levels = large ? 1 : 2;
-    }
+    /* The PAE PDPT (use[0]) is recorded below, not tracked. */
+    use[p->pae ? 1 : 0] = dw_upper_use(p, vaddr);
+    use[p->pae ? 2 : 1] = dw_leaf_use(p, vaddr);
+    first = p->pae ? 1 : 0;
+    levels = first + (large ? 1 : 2);
     if (r->n_path < levels) {
         return false;
     }

@@ -100,3 +100,40 @@ uint64_t dw_walk_for_map(const struct dw_paging *p, DWPteReader *r,
     }
     return sum;
 }
+
+struct dw_table_use dw_upper_use(const struct dw_paging *p, uint32_t vaddr)
+{
+    if (p->pae) {
+        return (struct dw_table_use) {
+            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 21,
+            .vbase = vaddr & 0xc0000000u,
+        };
+    }
+    return (struct dw_table_use) {
+        .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 22,
+        .vbase = 0,
+    };
+}
+
+struct dw_table_use dw_leaf_use(const struct dw_paging *p, uint32_t vaddr)
+{
+    if (p->pae) {
+        return (struct dw_table_use) {
+            .off = 0, .n_entries = 512, .entry_shift = 3, .span_shift = 12,
+            .vbase = vaddr & ~0x1fffffu,
+        };
+    }
+    return (struct dw_table_use) {
+        .off = 0, .n_entries = 1024, .entry_shift = 2, .span_shift = 12,
+        .vbase = vaddr & ~0x3fffffu,
+    };
+}
+
+void dw_read_pdptes(DWPteReader *r, const struct dw_paging *p,
+                    uint64_t pdpte[4])
+{
+    for (unsigned i = 0; i < 4; i++) {
+        pdpte[i] = dw_read_pte(r, ((p->cr3 & ~0x1fULL) + i * 8) &
+                                  p->a20_mask, true);
+    }
+}

@@ -13,6 +13,7 @@
 #define TARGET_I386_DIRECT_WINDOW_PTW_H
 
 #include "exec/memattrs.h"
+#include "tcg/direct-window-rmap.h"
 #include "direct-window-walk.h"
 
 /*
@@ -71,5 +72,16 @@ static inline uint64_t dw_root_of(const struct dw_paging *p)
  */
 uint64_t dw_walk_for_map(const struct dw_paging *p, DWPteReader *r,
                          uint32_t vaddr, hwaddr phys, bool writable);
+
+/*
+ * What a page directory (PAE: the one for @vaddr's GiB; 2-level: the
+ * root) and the leaf table for @vaddr translate, for tracking them.
+ */
+struct dw_table_use dw_upper_use(const struct dw_paging *p, uint32_t vaddr);
+struct dw_table_use dw_leaf_use(const struct dw_paging *p, uint32_t vaddr);
+
+/* PAE: the four PDPTEs under @p's CR3. */
+void dw_read_pdptes(DWPteReader *r, const struct dw_paging *p,
+                    uint64_t pdpte[4]);
 
 #endif /* TARGET_I386_DIRECT_WINDOW_PTW_H */
