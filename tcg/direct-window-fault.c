@@ -15,6 +15,7 @@
 #include "qemu/osdep.h"
 #include "qemu/timer.h"
 #include "qapi/error.h"
+#include "qemu/error-report.h"
 #include "hw/core/cpu.h"
 #include "exec/cpu-common.h"
 #include "tcg/tcg.h"
@@ -86,7 +87,8 @@ static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra,
 {
     qatomic_inc(&dw_stats.slow[cause]);
     sigprocmask(SIG_SETMASK, mask, NULL);
-    if (cause == DW_SLOW_MMIO || cause == DW_SLOW_NOTDIRTY) {
+    if (cause == DW_SLOW_MMIO || cause == DW_SLOW_NOTDIRTY ||
+        cause == DW_SLOW_NOFD) {
         dw_note_slow_tb(ra);
     }
     cpu_restore_state(cpu, ra);
@@ -156,6 +158,12 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
         dw_slow(cpu, ra, mask, dw_slow_cause(flags));
     }
     cause = dw_map_page(cpu, win, vaddr, host, full, is_write);
+    if (cause == DW_SLOW_NOFD) {
+        /* RAM added after start-up that the check there did not see. */
+        warn_report_once("fast mode: guest RAM at 0x%" HWADDR_PRIx
+                         " cannot be mapped into the windows; its "
+                         "accesses take the softmmu path", full->phys_addr);
+    }
     if (cause >= 0) {
         dw_slow(cpu, ra, mask, cause);
     }

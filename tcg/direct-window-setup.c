@@ -79,10 +79,11 @@ static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
 }
 
 /*
- * Once the board has made its RAM: pages of huge-page RAM cannot be
- * mapped one by one, so refuse it (fast=auto turns the mode off, which
- * is still possible: no TB has been made yet).  Otherwise size the
- * record of which RAM pages are page tables.
+ * Once the board has made its RAM: refuse RAM the windows cannot map
+ * (huge pages, no file descriptor, a private copy of a file) rather than
+ * take a fault on every access to it; fast=auto turns the mode off, which
+ * is still possible: no TB has been made yet.  Otherwise size the record
+ * of which RAM pages are page tables.
  */
 static void dw_check_ram(Notifier *n, void *unused)
 {

@@ -12,6 +12,7 @@
 #include "qemu/log.h"
 #include "monitor/monitor.h"
 #include "monitor/hmp-target.h"
+#include "qapi/visitor.h"
 #include "tcg/direct-window-internal.h"
 
 DWStats dw_stats;
@@ -99,6 +100,81 @@ void dw_format_stats(GString *buf)
                                qatomic_read(&dw_stats.slow[i]));
     }
     g_string_append_c(buf, '\n');
+}
+
+/* The counters that are a plain field of DWStats, by their QOM name. */
+static const struct {
+    const char *name;
+    size_t offset;
+} dw_stat_fields[] = {
+#define DW_STAT(name, field) { name, offsetof(DWStats, field) }
+    DW_STAT("faults", faults),
+    DW_STAT("fills", fills),
+    DW_STAT("pages-mapped", pages_mapped),
+    DW_STAT("guest-page-faults", guest_faults),
+    DW_STAT("window-resets", resets),
+    DW_STAT("pages-unmapped", page_unmaps),
+    DW_STAT("rw-to-ro-downgrades", downgrades),
+    DW_STAT("gs-switches", gs_switches),
+    DW_STAT("sticky-tbs", sticky_tbs),
+    DW_STAT("cr3-writes", cr3_writes),
+    DW_STAT("cr3-ns", cr3_ns),
+    DW_STAT("windows-found", windows_found),
+    DW_STAT("windows-emptied", windows_new),
+    DW_STAT("windows-adopted", windows_adopted),
+    DW_STAT("fill-ns", fill_ns),
+    DW_STAT("unmap-ns", unmap_ns),
+    DW_STAT("classic-switches", classic_switches),
+    DW_STAT("page-tables-tracked", tables),
+    DW_STAT("page-table-stores", table_writes),
+    DW_STAT("page-table-invalidations", table_invals),
+    DW_STAT("page-table-pages-dropped", table_pages_dropped),
+#undef DW_STAT
+};
+
+static bool dw_visit_u64(Visitor *v, const char *name, uint64_t value,
+                         Error **errp)
+{
+    return visit_type_uint64(v, name, &value, errp);
+}
+
+static bool dw_visit_slow(Visitor *v, Error **errp)
+{
+    bool ok = visit_start_struct(v, "slow-path", NULL, 0, errp);
+
+    for (int i = 0; ok && i < DW_SLOW__MAX; i++) {
+        ok = dw_visit_u64(v, dw_slow_names[i],
+                          qatomic_read(&dw_stats.slow[i]), errp);
+    }
+    if (ok) {
+        ok = visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
+    return ok;
+}
+
+void dw_visit_stats(Visitor *v, const char *name, Error **errp)
+{
+    char *mode = (char *)(dw_enabled ? dw_mode_name(dw_mode) : "off");
+    bool ok;
+
+    if (!visit_start_struct(v, name, NULL, 0, errp)) {
+        return;
+    }
+    ok = visit_type_str(v, "mode", &mode, errp) &&
+         dw_visit_u64(v, "pages-mapped-now", qatomic_read(&dw_total_pages),
+                      errp);
+    for (size_t i = 0; ok && i < ARRAY_SIZE(dw_stat_fields); i++) {
+        uint64_t *field = (uint64_t *)((char *)&dw_stats +
+                                       dw_stat_fields[i].offset);
+
+        ok = dw_visit_u64(v, dw_stat_fields[i].name, qatomic_read(field),
+                          errp);
+    }
+    if (ok && dw_visit_slow(v, errp)) {
+        visit_check_struct(v, errp);
+    }
+    visit_end_struct(v, NULL);
 }
 
 /* "info fast" comes with -d fast (LOG_FAST) in the same patch. */

@@ -108,5 +108,11 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len);
 
 /* One-paragraph summary of the counters, for "info fast" and -d fast. */
 void dw_format_stats(GString *buf);
+/*
+ * The same counters as a struct for a QOM property getter
+ * ("qom-get /machine/accel fast-counters"), so that tools read numbers,
+ * not the text of "info fast".
+ */
+void dw_visit_stats(Visitor *v, const char *name, Error **errp);
 
 #endif /* TCG_DIRECT_WINDOW_H */

@@ -23,9 +23,10 @@ bool dw_ram_mappable(RAMBlock *rb);
 bool dw_ram_readonly(MemoryRegion *mr);
 
 /*
- * Why the windows cannot serve this machine's RAM at all (a RAM block
- * of huge host pages, which cannot be mapped 4 KiB at a time), or NULL.
- * Called once the board has made its RAM; the caller frees the string.
+ * Why the windows cannot serve this machine's RAM: a RAM block of huge
+ * host pages (they cannot be mapped 4 KiB at a time), without a file
+ * descriptor, or a private copy of a file; NULL if they can.  Called
+ * once the board has made its RAM; the caller frees the string.
  */
 char *dw_ram_unmappable(void);
 
