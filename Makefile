@@ -4,13 +4,15 @@
 # machine; 'make help' lists the targets.
 
 B := $(CURDIR)/build
+PREFIX ?= /usr/local
 SRC := $(B)/src/qemu
 IMAGE ?= linux-i386
 
 -include config.mk
 
 .PHONY: all help deps qemu boot check check-slow check-unit images image \
-        check-images patches-check bench upstream fuzz clean distclean
+        check-images patches-check bench upstream fuzz install uninstall deb \
+        clean distclean
 .DELETE_ON_ERROR:
 
 all: qemu
@@ -28,6 +30,9 @@ help:
 	@echo 'make upstream   build unpatched upstream QEMU in build/upstream'
 	@echo 'make images     build every guest image (scripts/mkimage --list)'
 	@echo 'make patches-check  check the quilt series on a pristine tree'
+	@echo 'make install    install qemu-fast, qemu-fast-i386 and their man pages'
+	@echo '                (PREFIX=$(PREFIX), DESTDIR honoured); make uninstall'
+	@echo 'make deb        build/deb/qemu-fast_*_amd64.deb, checked by lintian'
 	@echo 'make deps       install the Debian packages (root)'
 	@echo 'make clean      remove the QEMU build, keep sources and downloads'
 	@echo 'make distclean  remove build/ and config.mk'
@@ -125,6 +130,18 @@ check-slow: qemu
 
 fuzz: qemu
 	tests/fuzz/run $(if $(SEED),--seed=$(SEED)) $(if $(N),--cases=$(N))
+
+# --- installing ------------------------------------------------------------
+
+install: qemu
+	scripts/install-qemu-fast --prefix=$(PREFIX) $(if $(DESTDIR),--destdir=$(DESTDIR))
+
+uninstall:
+	scripts/install-qemu-fast --uninstall --prefix=$(PREFIX) \
+	    $(if $(DESTDIR),--destdir=$(DESTDIR))
+
+deb: qemu
+	scripts/mkdeb
 
 # --- cleaning --------------------------------------------------------------
 
