@@ -272,6 +272,7 @@ static void *rm_reader(void *arg)
             s1 = load_acq(&rm_seq[k]);
             v = 0;
             fault = probe(p, 0, &v);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
             s2 = load_acq(&rm_seq[k]);
             if (!rm_read_ok(k, w, s1, s2, fault, v)) {
                 if (rm_bad[i][0]++ == 0) {
