@@ -39,10 +39,10 @@
 #define NW 3
 
 #define PT_PAGES 8          /* 4 in each of 2 chunks */
-#define PT_ROUNDS 300
+#define PT_ROUNDS 160
 
 #define COW_WORDS 64
-#define COW_FORKS 60
+#define COW_FORKS 40
 
 static int ncpus;
 

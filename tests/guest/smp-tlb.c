@@ -49,9 +49,9 @@
 #define NW 3                /* worker threads */
 
 #define RM_PAGES 8
-#define RM_ROUNDS 200       /* per way of replacing */
+#define RM_ROUNDS 50        /* per way of replacing */
 
-#define MP_ROUNDS 150
+#define MP_ROUNDS 60
 #define MP_K 4
 
 #define CP_PAGES 32
