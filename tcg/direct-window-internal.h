@@ -149,6 +149,15 @@ typedef struct DWCpu {
     GArray *pending;                    /* DWInval */
     bool pending_all[DW_NB_WINDOWS];    /* too many: empty the window */
     bool pending_any;
+    /*
+     * The page whose miss last raised a guest page fault, to be filled
+     * when its window is entered again (the guest returning to the
+     * faulting instruction after its handler mapped the page), which
+     * saves the host signal of that retry.  Only this vCPU's thread.
+     */
+    bool prefill_pending;
+    unsigned prefill_win;
+    uint32_t prefill_vaddr;
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -175,6 +184,7 @@ typedef struct DWStats {
     uint64_t table_writes;      /* stores seen to tracked table pages */
     uint64_t table_invals;      /* invalidations they queued */
     uint64_t table_pages_dropped; /* window pages those unmapped */
+    uint64_t prefills;          /* pages filled on return from a #PF */
 } DWStats;
 
 extern DWStats dw_stats;
@@ -263,5 +273,8 @@ bool dw_fault_init(Error **errp);
  */
 int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
                 const CPUTLBEntryFull *full, bool is_write);
+
+/* Window @win is about to be entered with a prefill pending (fault.c). */
+void dw_prefill(CPUState *cpu, unsigned win);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

@@ -56,7 +56,8 @@ void dw_format_stats(GString *buf)
         "pages mapped now: %" PRIu64 ", host mappings at most %" PRId64
         " (cap %" PRId64 ")\n"
         "faults: %" PRIu64 ", fills: %" PRIu64 " (%" PRIu64 " pages, "
-        "%" PRIu64 " of them batched), guest page faults: %" PRIu64 "\n"
+        "%" PRIu64 " of them batched), guest page faults: %" PRIu64
+        ", filled on return from them: %" PRIu64 "\n"
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
         ", RW->RO downgrades: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
@@ -72,6 +73,7 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.pages_mapped),
         qatomic_read(&dw_stats.pages_mapped) - qatomic_read(&dw_stats.fills),
         qatomic_read(&dw_stats.guest_faults),
+        qatomic_read(&dw_stats.prefills),
         qatomic_read(&dw_stats.resets),
         qatomic_read(&dw_stats.page_unmaps),
         qatomic_read(&dw_stats.downgrades),
@@ -112,6 +114,7 @@ static const struct {
     DW_STAT("fills", fills),
     DW_STAT("pages-mapped", pages_mapped),
     DW_STAT("guest-page-faults", guest_faults),
+    DW_STAT("prefills", prefills),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),
     DW_STAT("rw-to-ro-downgrades", downgrades),
