@@ -151,6 +151,24 @@ void dw_acct_note_reset(struct dw_acct *a, unsigned win)
     atomic_fetch_sub(&a->total, old);
 }
 
+int64_t dw_acct_rebase(struct dw_acct *a, int64_t actual)
+{
+    int64_t total = atomic_load(&a->total);
+
+    if (actual < 0 || total <= actual) {
+        return total;
+    }
+    for (unsigned i = 0; i < a->n_windows; i++) {
+        int64_t old = atomic_load(&a->per_window[i]);
+        int64_t drop = old > 0 ? old - old * actual / total : 0;
+
+        /* Subtract, not store: concurrent additions stay counted. */
+        atomic_fetch_sub(&a->per_window[i], drop);
+        atomic_fetch_sub(&a->total, drop);
+    }
+    return atomic_load(&a->total);
+}
+
 unsigned dw_acct_victim(struct dw_acct *a)
 {
     unsigned i, best = 0;

@@ -85,6 +85,20 @@ bool dw_acct_note_run(struct dw_acct *a, unsigned win, uint32_t n_pages);
 /* Record that window @win was reset (wholly remapped PROT_NONE). */
 void dw_acct_note_reset(struct dw_acct *a, unsigned win);
 
+/*
+ * The estimate has outgrown what the kernel holds: the process has
+ * @actual VMAs in all (/proc/self/maps), fewer than the estimated
+ * total.  Scale every window's estimate by @actual / total, so that the
+ * total is about @actual and the windows keep their order for
+ * dw_acct_victim(); operations noted meanwhile by other threads are
+ * kept.  Without it only a window's own reset brings its estimate down,
+ * and a window whose vCPU rarely faults (while other threads keep
+ * charging it for their downgrades) holds the total above the cap, so
+ * that every other vCPU empties its windows on every fault.  Returns the
+ * new total.
+ */
+int64_t dw_acct_rebase(struct dw_acct *a, int64_t actual);
+
 /* The window holding the most mappings: the best one to reset. */
 unsigned dw_acct_victim(struct dw_acct *a);
 

@@ -185,6 +185,7 @@ typedef struct DWStats {
     uint64_t table_invals;      /* invalidations they queued */
     uint64_t table_pages_dropped; /* window pages those unmapped */
     uint64_t prefills;          /* pages filled on return from a #PF */
+    uint64_t recounts;          /* estimates rebased on /proc/self/maps */
 } DWStats;
 
 extern DWStats dw_stats;

@@ -304,6 +304,40 @@ static bool dw_window_current(DWCpu *c, unsigned win)
  * now, and the window @win about to be filled last: emptying a current
  * one refaults its working set at once.
  */
+/*
+ * The estimate reached the cap: count what the kernel really holds, at
+ * most every DW_RECOUNT_NS, and rebase the estimate when it is well
+ * below the cap.  True when the caller need not empty anything (rebased,
+ * or another thread is counting right now).  /proc/self/maps is read
+ * with open and read only: this runs in the SIGSEGV handler too.
+ */
+#define DW_RECOUNT_NS   (50 * SCALE_MS)
+
+static bool dw_recount(void)
+{
+    static int64_t last;
+    static int busy;
+    int64_t now, actual;
+
+    if (qatomic_xchg(&busy, 1)) {
+        return true;
+    }
+    now = get_clock();
+    if (now - qatomic_read(&last) < DW_RECOUNT_NS) {
+        qatomic_set(&busy, 0);
+        return false;
+    }
+    qatomic_set(&last, now);
+    actual = dw_count_lines_from("/proc/self/maps");
+    qatomic_set(&busy, 0);
+    if (actual <= 0 || actual >= dw_acct.max_mappings / 4 * 3) {
+        return false;
+    }
+    dw_acct_rebase(&dw_acct, actual);
+    qatomic_inc(&dw_stats.recounts);
+    return true;
+}
+
 void dw_check_cap(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
@@ -311,7 +345,7 @@ void dw_check_cap(CPUState *cpu, unsigned win)
     int64_t most = -1;
     bool victim_current = true;
 
-    if (dw_acct_total(&dw_acct) < dw_acct.max_mappings) {
+    if (dw_acct_total(&dw_acct) < dw_acct.max_mappings || dw_recount()) {
         return;
     }
     for (unsigned w = 0; w < DW_NB_WINDOWS; w++) {

@@ -96,6 +96,9 @@ void dw_format_stats(GString *buf)
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
                            PRIu64 "\n", DW_STICKY_AFTER,
                            qatomic_read(&dw_stats.sticky_tbs));
+    g_string_append_printf(buf, "mapping estimates rebased on "
+                           "/proc/self/maps: %" PRIu64 "\n",
+                           qatomic_read(&dw_stats.recounts));
     g_string_append(buf, "slow-path re-executions:");
     for (int i = 0; i < DW_SLOW__MAX; i++) {
         g_string_append_printf(buf, " %s %" PRIu64, dw_slow_names[i],
@@ -115,6 +118,7 @@ static const struct {
     DW_STAT("pages-mapped", pages_mapped),
     DW_STAT("guest-page-faults", guest_faults),
     DW_STAT("prefills", prefills),
+    DW_STAT("mapping-recounts", recounts),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),
     DW_STAT("rw-to-ro-downgrades", downgrades),

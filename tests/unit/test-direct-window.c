@@ -304,6 +304,33 @@ static void test_acct_cap(void)
     CHECK(a.per_window == NULL);
 }
 
+/*
+ * A rebase on the real VMA count scales every window down in proportion,
+ * keeps the victim, and never raises anything.
+ */
+static void test_acct_rebase(void)
+{
+    struct dw_acct a;
+
+    CHECK_EQ(dw_acct_init(&a, 4, 100), 0);
+    dw_acct_note_ops(&a, 0, 30);        /* 60 */
+    dw_acct_note_ops(&a, 2, 20);        /* 40 */
+    CHECK_EQ(dw_acct_total(&a), 100);
+    CHECK_EQ(dw_acct_rebase(&a, 10), 10);
+    CHECK_EQ(dw_acct_window(&a, 0), 6);
+    CHECK_EQ(dw_acct_window(&a, 2), 4);
+    CHECK_EQ(dw_acct_window(&a, 1), 0);
+    CHECK_EQ(dw_acct_victim(&a), 0);
+    /* a count above the estimate changes nothing */
+    CHECK_EQ(dw_acct_rebase(&a, 50), 10);
+    CHECK_EQ(dw_acct_window(&a, 0), 6);
+    CHECK_EQ(dw_acct_rebase(&a, -1), 10);
+    /* to zero: every window empty in the books */
+    CHECK_EQ(dw_acct_rebase(&a, 0), 0);
+    CHECK_EQ(dw_acct_window(&a, 2), 0);
+    dw_acct_destroy(&a);
+}
+
 #define ACCT_THREADS    4
 #define ACCT_ITERS      20000
 
@@ -759,6 +786,7 @@ int main(void)
     run_test("classify padding, below and above", test_classify_outside);
     run_test("max_map_count parsing and cap", test_max_map_count);
     run_test("accounting: cap, victim, reset", test_acct_cap);
+    run_test("accounting: rebase on the real VMA count", test_acct_rebase);
     run_test("accounting: the cap fitted to the VMAs in use", test_fit_cap);
     run_test("accounting: concurrent updates", test_acct_threads);
     run_test("host: reserve, memfd map, PROT_NONE unmap",
