@@ -237,41 +237,6 @@ static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
 
 #endif
 
-/*
- * The guest enters window @win (of a slot) after a miss at
- * c->prefill_vaddr raised its page fault: when @win is that miss's
- * window, the handler has returned to the faulting instruction, and if
- * it made the page present, map it now, saving the retry's host signal.
- * A load's fill sets the Accessed bit, as the retry would; the mapping
- * is writable only if the PTE already allows a store without change
- * (Linux sets Dirty on a write fault's new PTE).  Another window of the
- * same slot (another address space) means the retry is not next.
- */
-void dw_prefill(CPUState *cpu, unsigned win)
-{
-    DWCpu *c = &dw_cpus[cpu->cpu_index];
-    int mmu_idx = dw_slot_to_mmu_idx(dw_window_slot(win));
-    CPUTLBEntryFull *full;
-    void *host;
-    int flags;
-
-    if (dw_window_slot(win) != dw_window_slot(c->prefill_win)) {
-        return;
-    }
-    c->prefill_pending = false;
-    if (win != c->prefill_win) {
-        return;
-    }
-    flags = probe_access_full(cpu_env(cpu), c->prefill_vaddr, 1,
-                              MMU_DATA_LOAD, mmu_idx, true, &host, &full, 0);
-    if (flags || !host) {
-        return;
-    }
-    if (dw_map_page(cpu, win, c->prefill_vaddr, host, full, false) < 0) {
-        qatomic_inc(&dw_stats.prefills);
-    }
-}
-
 /* The sticky-TB tables and the SIGSEGV handler. */
 bool dw_fault_init(Error **errp)
 {

@@ -275,7 +275,10 @@ bool dw_fault_init(Error **errp);
 int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
                 const CPUTLBEntryFull *full, bool is_write);
 
-/* Window @win is about to be entered with a prefill pending (fault.c). */
+/*
+ * Provided by the target too: window @win is about to be entered while
+ * the page of a miss that raised a guest page fault waits to be filled.
+ */
 void dw_prefill(CPUState *cpu, unsigned win);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

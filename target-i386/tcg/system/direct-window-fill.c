@@ -386,3 +386,51 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     }
     return -1;
 }
+
+/*
+ * The guest enters window @win (of a slot) after a miss at
+ * c->prefill_vaddr raised its page fault.  When @win is that miss's
+ * window, and the page is now present with Accessed set at every level
+ * (as Linux makes a new PTE), the handler has most likely returned to
+ * the faulting instruction: map the page now, saving the retry's host
+ * signal.  Only then: a fill that set Accessed for an instruction the
+ * handler skipped would differ from the softmmu.  A load's fill sets no
+ * bit here; the mapping is writable only if the PTE already allows a
+ * store without change.  Another window of the slot (another address
+ * space) means the retry is not next.
+ */
+void dw_prefill(CPUState *cpu, unsigned win)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    int mmu_idx = dw_slot_to_mmu_idx(dw_window_slot(win));
+    uint32_t vaddr = c->prefill_vaddr;
+    CPUTLBEntryFull *full;
+    struct dw_paging p;
+    DWPteReader r;
+    uint64_t sum = 0;
+    void *host;
+    int flags;
+
+    if (dw_window_slot(win) != dw_window_slot(c->prefill_win)) {
+        return;
+    }
+    c->prefill_pending = false;
+    if (win != c->prefill_win || !dw_paging_of(cpu, &p)) {
+        return;
+    }
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        sum = dw_walk(&p, vaddr, dw_read_pte, &r);
+    }
+    if (!(sum & DW_WALK_VALID)) {
+        return;
+    }
+    flags = probe_access_full(cpu_env(cpu), vaddr, 1, MMU_DATA_LOAD,
+                              mmu_idx, true, &host, &full, 0);
+    if (flags || !host) {
+        return;
+    }
+    if (dw_map_page(cpu, win, vaddr, host, full, false) < 0) {
+        qatomic_inc(&dw_stats.prefills);
+    }
+}
