@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "qftest.h"
+#include "qfsmp.h"
 #include "../lib/fullio.h"
 
 #define PIPE_ROUNDS 2000
@@ -42,47 +43,6 @@
 #define RT_ROUNDS 10
 #define RT_QUEUE 24
 
-static int ncpus;
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-
-    if (ncpus >= 2) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu % ncpus, &set);
-        if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-            perror("sched_setaffinity");
-            exit(2);
-        }
-    }
-}
-
-static void relax(unsigned *spins)
-{
-    if (ncpus < 2 || ++*spins % 64 == 0) {
-        sched_yield();
-    } else {
-        asm volatile("pause" ::: "memory");
-    }
-}
-
-#define WAIT_UNTIL(cond) do {                   \
-        unsigned spins_ = 0;                    \
-        while (!(cond)) {                       \
-            relax(&spins_);                     \
-        }                                       \
-    } while (0)
-
-static uint32_t load_acq(const uint32_t *p)
-{
-    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static void store_rel(uint32_t *p, uint32_t v)
-{
-    __atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
 
 static uint32_t mix(uint32_t a, uint32_t b)
 {
@@ -114,25 +74,42 @@ static int pipe_child(int in, int out)
     return bad ? 12 : read(in, buf, 4) == 0 ? 0 : 13;
 }
 
-static uint32_t test_pipe(uint32_t h)
+/*
+ * Fork a child that runs @fn(read end, write end) over two pipes and
+ * exits with its value; the parent keeps to_child[1] and to_parent[0].
+ * Returns the child's pid, or -1 (reported) when the pipes fail.
+ */
+static pid_t fork_piped(int (*fn)(int, int), int to_child[2],
+                        int to_parent[2])
 {
-    int to_child[2], to_parent[2], status, bad = 0;
-    uint32_t buf[17], i, j, len, hash = QF_HASH_INIT;
     pid_t pid;
 
     if (pipe(to_child) != 0 || pipe(to_parent) != 0) {
         qf_fail("pipe");
-        return h;
+        return -1;
     }
     fflush(stdout);
     pid = fork();
     if (pid == 0) {
         close(to_child[1]);
         close(to_parent[0]);
-        _exit(pipe_child(to_child[0], to_parent[1]));
+        _exit(fn(to_child[0], to_parent[1]));
     }
     close(to_child[0]);
     close(to_parent[1]);
+    return pid;
+}
+
+static uint32_t test_pipe(uint32_t h)
+{
+    int to_child[2], to_parent[2], status, bad = 0;
+    uint32_t buf[17], i, j, len, hash = QF_HASH_INIT;
+    pid_t pid;
+
+    pid = fork_piped(pipe_child, to_child, to_parent);
+    if (pid < 0) {
+        return h;
+    }
     for (i = 0; i < PIPE_ROUNDS; i++) {
         len = 1 + i % 16;
         for (j = 0; j < len; j++) {
@@ -480,19 +457,10 @@ static uint32_t test_queue(uint32_t h)
     union sigval val;
     pid_t pid;
 
-    if (pipe(to_child) != 0 || pipe(to_parent) != 0) {
-        qf_fail("pipe");
+    pid = fork_piped(rt_child, to_child, to_parent);
+    if (pid < 0) {
         return h;
     }
-    fflush(stdout);
-    pid = fork();
-    if (pid == 0) {
-        close(to_child[1]);
-        close(to_parent[0]);
-        _exit(rt_child(to_child[0], to_parent[1]));
-    }
-    close(to_child[0]);
-    close(to_parent[1]);
     for (r = 0; r < RT_ROUNDS; r++) {
         /* the child blocks the signal and waits */
         if (read_full(to_parent[0], &msg, 4) != 0 || msg != r) {

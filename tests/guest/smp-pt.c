@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "qftest.h"
+#include "qfsmp.h"
 #include "../lib/fullio.h"
 
 #define PAGE 4096
@@ -44,54 +45,6 @@
 #define COW_WORDS 64
 #define COW_FORKS 40
 
-static int ncpus;
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-
-    if (ncpus >= 2) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu % ncpus, &set);
-        if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-            perror("sched_setaffinity");
-            exit(2);
-        }
-    }
-}
-
-static void pin_worker(int i)
-{
-    if (ncpus >= 2) {
-        pin(1 + i % (ncpus - 1));
-    }
-}
-
-static void relax(unsigned *spins)
-{
-    if (ncpus < 2 || ++*spins % 64 == 0) {
-        sched_yield();
-    } else {
-        asm volatile("pause" ::: "memory");
-    }
-}
-
-#define WAIT_UNTIL(cond) do {                   \
-        unsigned spins_ = 0;                    \
-        while (!(cond)) {                       \
-            relax(&spins_);                     \
-        }                                       \
-    } while (0)
-
-static uint32_t load_acq(const uint32_t *p)
-{
-    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static void store_rel(uint32_t *p, uint32_t v)
-{
-    __atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
 
 /* ---- faults, per thread ---- */
 

@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "qftest.h"
+#include "qfsmp.h"
 
 #define PAGE 4096
 #define PAGE_WORDS (PAGE / 4)
@@ -59,58 +60,6 @@
 #define CP_PAGES 32
 #define CP_ROUNDS 160
 
-static int ncpus;
-
-/* ---- threads ---- */
-
-static void pin(int cpu)
-{
-    cpu_set_t set;
-
-    if (ncpus >= 2) {
-        CPU_ZERO(&set);
-        CPU_SET(cpu % ncpus, &set);
-        if (sched_setaffinity(0, sizeof(set), &set) != 0) {
-            perror("sched_setaffinity");
-            exit(2);
-        }
-    }
-}
-
-/* Worker i runs on CPU 1 + i modulo the others, the main thread on 0. */
-static void pin_worker(int i)
-{
-    if (ncpus >= 2) {
-        pin(1 + i % (ncpus - 1));
-    }
-}
-
-/* One step of a busy wait; yields now and then (always on one CPU). */
-static void relax(unsigned *spins)
-{
-    if (ncpus < 2 || ++*spins % 64 == 0) {
-        sched_yield();
-    } else {
-        asm volatile("pause" ::: "memory");
-    }
-}
-
-#define WAIT_UNTIL(cond) do {                   \
-        unsigned spins_ = 0;                    \
-        while (!(cond)) {                       \
-            relax(&spins_);                     \
-        }                                       \
-    } while (0)
-
-static uint32_t load_acq(const uint32_t *p)
-{
-    return __atomic_load_n(p, __ATOMIC_ACQUIRE);
-}
-
-static void store_rel(uint32_t *p, uint32_t v)
-{
-    __atomic_store_n(p, v, __ATOMIC_RELEASE);
-}
 
 static void start_threads(pthread_t *thr, int n, void *(*fn)(void *))
 {
