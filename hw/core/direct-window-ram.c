@@ -2,7 +2,7 @@
  * qemu-fast direct windows: which guest RAM the windows can map
  *
  * See direct-window-ram.h.  How RAM is made shareable in the first place
- * (default_ram_share and aux-ram-share) is set where the machine is
+ * (private_ram_fd and aux-ram-share) is set where the machine is
  * made, by patch 0005.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
