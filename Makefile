@@ -20,7 +20,8 @@ all: qemu
 help:
 	@echo 'make            build build/qemu-fast and build/qemu-i386'
 	@echo 'make boot       build everything and boot the guest (IMAGE=$(IMAGE));'
-	@echo '                IMAGE=debian-i386 CMD="..." runs CMD in Debian'
+	@echo '                IMAGE=debian-i386 CMD="..." runs CMD in Debian,'
+	@echo '                KERNEL=686-pae boots its 686-pae kernel'
 	@echo 'make check      build everything and run the tests (~15 min)'
 	@echo 'make check-slow the Debian disk image tests (builds it: ~7 min)'
 	@echo 'make fuzz       differential fuzzing, fast=off against fast=seg'
@@ -87,10 +88,10 @@ check-images: config.mk qemu
 	@for i in $(CHECK_IMAGES); do scripts/mkimage $$i || exit 1; done
 
 # CMD (debian-i386): a shell command, from the environment so that its
-# quotes survive; write $$ for a $.
+# quotes survive; write $$ for a $.  KERNEL (debian-i386): 686 or 686-pae.
 boot: qemu image
 	scripts/boot-guest --image=$(IMAGE) $(if $(DISPLAY),--display) \
-	    $(if $(CMD),--cmd="$$CMD")
+	    $(if $(KERNEL),--kernel="$$KERNEL") $(if $(CMD),--cmd="$$CMD")
 
 # --- benchmarks ------------------------------------------------------------
 
