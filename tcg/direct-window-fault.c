@@ -82,11 +82,9 @@ static void dw_note_slow_tb(uintptr_t ra)
  * Re-execute the faulting guest instruction alone on the softmmu path,
  * the way cpu_io_recompile does for I/O.
  */
-static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra,
-                               const sigset_t *mask, int cause)
+static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra, int cause)
 {
     qatomic_inc(&dw_stats.slow[cause]);
-    sigprocmask(SIG_SETMASK, mask, NULL);
     if (cause == DW_SLOW_MMIO || cause == DW_SLOW_NOTDIRTY ||
         cause == DW_SLOW_NOFD) {
         dw_note_slow_tb(ra);
@@ -112,8 +110,7 @@ static int dw_slow_cause(int flags)
 }
 
 static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
-                     bool in_guard, bool is_write, uintptr_t ra,
-                     const sigset_t *mask)
+                     bool in_guard, bool is_write, uintptr_t ra)
 {
     int mmu_idx = dw_slot_to_mmu_idx(dw_window_slot(win));
     MMUAccessType type = is_write ? MMU_DATA_STORE : MMU_DATA_LOAD;
@@ -125,21 +122,14 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
 
     qatomic_inc(&dw_stats.faults);
     if (in_guard) {
-        dw_slow(cpu, ra, mask, DW_SLOW_WRAP);
+        dw_slow(cpu, ra, DW_SLOW_WRAP);
     }
     if (vaddr < dw_classic_min) {
-        dw_slow(cpu, ra, mask, DW_SLOW_LOW);
+        dw_slow(cpu, ra, DW_SLOW_LOW);
     }
     if (!QTAILQ_EMPTY(&cpu->watchpoints)) {
-        dw_slow(cpu, ra, mask, DW_SLOW_WATCH);
+        dw_slow(cpu, ra, DW_SLOW_WATCH);
     }
-
-    /*
-     * From here on we may longjmp out of the handler (a guest fault, or
-     * a store to a page holding translated code that invalidates the
-     * running TB), so unblock SIGSEGV first.
-     */
-    sigprocmask(SIG_SETMASK, mask, NULL);
 
     /*
      * The softmmu fill.  For a store it also marks a clean page dirty,
@@ -152,7 +142,7 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
 
         /* Not accessible: fill again, raising the guest's page fault. */
         qatomic_inc(&dw_stats.guest_faults);
-        c->prefill_pending = true;
+        c->prefill_slot1 = dw_window_slot(win) + 1;
         c->prefill_win = win;
         c->prefill_vaddr = vaddr;
         probe_access_full(env, vaddr, 1, type, mmu_idx, false,
@@ -160,7 +150,7 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
         return;
     }
     if (flags || !host) {
-        dw_slow(cpu, ra, mask, dw_slow_cause(flags));
+        dw_slow(cpu, ra, dw_slow_cause(flags));
     }
     cause = dw_map_page(cpu, win, vaddr, host, full, is_write);
     if (cause == DW_SLOW_NOFD) {
@@ -170,7 +160,7 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
                          "accesses take the softmmu path", full->phys_addr);
     }
     if (cause >= 0) {
-        dw_slow(cpu, ra, mask, cause);
+        dw_slow(cpu, ra, cause);
     }
     qatomic_add(&dw_stats.fill_ns, get_clock() - start);
 }
@@ -228,8 +218,7 @@ static void dw_segv_handler(int sig, siginfo_t *info, void *puc)
          * cpu_restore_state expects a return address inside the access,
          * as from GETPC(); the signal gives the access itself.
          */
-        dw_fault(cpu, win, vaddr, in_guard, is_write, pc + GETPC_ADJ,
-                 &uc->uc_sigmask);
+        dw_fault(cpu, win, vaddr, in_guard, is_write, pc + GETPC_ADJ);
         return;
     }
     dw_chain_segv(sig, info, puc);
@@ -247,7 +236,13 @@ bool dw_fault_init(Error **errp)
     struct sigaction sa = { 0 };
 
     sa.sa_sigaction = dw_segv_handler;
-    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    /*
+     * SA_NODEFER: the handler may longjmp out (a guest fault, a slow
+     * re-execution, a store that invalidates the running TB) without
+     * restoring the signal mask, which a blocked SIGSEGV would need: a
+     * system call on every fault.
+     */
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGSEGV, &sa, &dw_prev_segv) < 0) {
         error_setg_errno(errp, errno, "cannot install the SIGSEGV handler");

@@ -95,7 +95,7 @@ void dw_enter_tb(CPUState *cpu, uint8_t slot1)
         }
         return;
     }
-    if (unlikely(c->prefill_pending)) {
+    if (unlikely(c->prefill_slot1 == slot1)) {
         dw_prefill(cpu, c->cur[slot1 - 1]);
     }
     dw_set_gs(c->gs[c->cur[slot1 - 1]]);

@@ -153,9 +153,11 @@ typedef struct DWCpu {
      * The page whose miss last raised a guest page fault, to be filled
      * when its window is entered again (the guest returning to the
      * faulting instruction after its handler mapped the page), which
-     * saves the host signal of that retry.  Only this vCPU's thread.
+     * saves the host signal of that retry.  prefill_slot1 is its
+     * window's slot plus one, 0 for none: TB entry compares it with the
+     * TB's own.  Only this vCPU's thread.
      */
-    bool prefill_pending;
+    uint8_t prefill_slot1;
     unsigned prefill_win;
     uint32_t prefill_vaddr;
 } DWCpu;

@@ -8,7 +8,9 @@
  * to them queue invalidations that the vCPU applies at each flush.  So:
  *
  * - a CR3 write applies the queue and makes current, per slot, the
- *   window of the new root; a root no window holds gets the least
+ *   window of the new root; a root no window holds gets, in a kernel
+ *   slot, the least recently used window that holds pages, keeping its
+ *   kernel half (dw_adopt), and in the user slot an empty or the least
  *   recently used window, emptied.  No page is walked: the cost does not
  *   grow with what the address space maps, and the two roots that
  *   page-table isolation switches between on every system call each keep
@@ -47,13 +49,44 @@ static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
 }
 
 /*
- * The window of @slot to give a new root: an empty one, else the least
- * recently used (which a kernel slot adopts rather than empties).
+ * The kernel window of @slot a new root should adopt: the least recently
+ * used one that holds pages and is not current, or -1.
+ */
+static int dw_pick_donor(DWCpu *c, unsigned slot)
+{
+    int donor = -1;
+
+    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
+        unsigned w = dw_slot_window(slot, k);
+
+        if (c->n_mapped[w] && w != c->cur[slot] &&
+            (donor < 0 || c->used[w] < c->used[donor])) {
+            donor = w;
+        }
+    }
+    return donor;
+}
+
+/*
+ * The window of @slot to give a new root.  A kernel slot adopts one that
+ * holds pages rather than take an empty one: every process maps the
+ * kernel half the same, and an empty window would fault all of it in
+ * again (a fork+exec+exit costs three new roots, and the window of an
+ * exited process loses its pages when its page directory is reused).
+ * The user slot, and a kernel slot with no such window, take an empty
+ * window, else the least recently used.
  */
 static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
 {
     unsigned best = dw_slot_window(slot, 0);
 
+    if (slot != DW_USER_SLOT) {
+        int donor = dw_pick_donor(c, slot);
+
+        if (donor >= 0) {
+            return donor;
+        }
+    }
     for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
         unsigned w = dw_slot_window(slot, k);
 

@@ -388,7 +388,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
 }
 
 /*
- * The guest enters window @win (of a slot) after a miss at
+ * The guest enters window @win, of the slot whose miss at
  * c->prefill_vaddr raised its page fault.  When @win is that miss's
  * window, and the page is now present with Accessed set at every level
  * (as Linux makes a new PTE), the handler has most likely returned to
@@ -411,10 +411,7 @@ void dw_prefill(CPUState *cpu, unsigned win)
     void *host;
     int flags;
 
-    if (dw_window_slot(win) != dw_window_slot(c->prefill_win)) {
-        return;
-    }
-    c->prefill_pending = false;
+    c->prefill_slot1 = 0;
     if (win != c->prefill_win || !dw_paging_of(cpu, &p)) {
         return;
     }
