@@ -27,7 +27,7 @@ help:
 	@echo 'make fuzz       differential fuzzing, fast=off against fast=seg'
 	@echo '                (SEED=n N=cases)'
 	@echo 'make bench      benchmark against upstream, classic and native'
-	@echo '                (QUICK=1: quick scale, ~30 min; results in build/bench)'
+	@echo '                (QUICK=1: quick scale, ~20 min; results in build/bench)'
 	@echo 'make upstream   build unpatched upstream QEMU in build/upstream'
 	@echo 'make images     build every guest image (scripts/mkimage --list)'
 	@echo 'make patches-check  check the quilt series on a pristine tree'
