@@ -79,6 +79,7 @@ typedef struct DWInval {
     uint32_t n;
     uint32_t gen;           /* dropped if the window was emptied since */
     uint8_t win;
+    bool upper;             /* a store to an upper-level table queued it */
 } DWInval;
 
 /* A window that holds no address space yet; one for paging off. */
@@ -186,6 +187,7 @@ typedef struct DWStats {
     uint64_t table_writes;      /* stores seen to tracked table pages */
     uint64_t table_invals;      /* invalidations they queued */
     uint64_t table_pages_dropped; /* window pages those unmapped */
+    uint64_t windows_orphaned;  /* kernel windows kept for adoption */
     uint64_t prefills;          /* pages filled on return from a #PF */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
 } DWStats;

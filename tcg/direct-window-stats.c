@@ -63,7 +63,7 @@ void dw_format_stats(GString *buf)
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", %" PRIu64 " us, windows found: %" PRIu64
         ", emptied for a new address space: %" PRIu64 ", adopted: %"
-        PRIu64 "\n"
+        PRIu64 ", orphaned for adoption: %" PRIu64 "\n"
         "time in the fault handler for fills: %" PRIu64 " us, "
         "emptying and unmapping: %" PRIu64 " us\n",
         qatomic_read(&dw_total_pages), dw_acct_total(&dw_acct),
@@ -84,6 +84,7 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.windows_found),
         qatomic_read(&dw_stats.windows_new),
         qatomic_read(&dw_stats.windows_adopted),
+        qatomic_read(&dw_stats.windows_orphaned),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
@@ -136,6 +137,7 @@ static const struct {
     DW_STAT("page-table-stores", table_writes),
     DW_STAT("page-table-invalidations", table_invals),
     DW_STAT("page-table-pages-dropped", table_pages_dropped),
+    DW_STAT("windows-orphaned", windows_orphaned),
 #undef DW_STAT
 };
 

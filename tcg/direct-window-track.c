@@ -117,14 +117,15 @@ static bool dw_user_live(const DWTableUser *u)
  * the newest is.
  */
 static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
-                           uint32_t first, uint32_t n)
+                           uint32_t first, uint32_t n, bool upper)
 {
     for (guint k = 0; k < MIN(q->len, DW_PENDING_MERGE); k++) {
         DWInval *inv = &g_array_index(q, DWInval, q->len - 1 - k);
         uint64_t end = (uint64_t)first + n;
         uint64_t inv_end = (uint64_t)inv->first + inv->n;
 
-        if (inv->win == win && inv->gen == gen && first <= inv_end &&
+        if (inv->win == win && inv->gen == gen && inv->upper == upper &&
+            first <= inv_end &&
             end >= inv->first) {
             inv->first = MIN(first, inv->first);
             inv->n = MAX(end, inv_end) - inv->first;
@@ -134,17 +135,22 @@ static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
     return false;
 }
 
-/* Queue pages [first, first + n) of window @win (generation @gen). */
+/*
+ * Queue pages [first, first + n) of window @win (generation @gen), for
+ * a store to an upper-level table (@upper) or another reason.
+ */
 static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
-                     uint32_t n)
+                     uint32_t n, bool upper)
 {
     qemu_spin_lock(&c->pending_lock);
-    if (dw_queue_merge(c->pending, win, gen, first, n)) {
+    if (dw_queue_merge(c->pending, win, gen, first, n, upper)) {
         /* merged */
     } else if (c->pending->len >= DW_PENDING_MAX) {
         c->pending_all[win] = true;
     } else {
-        DWInval inv = { .win = win, .gen = gen, .first = first, .n = n };
+        DWInval inv = {
+            .win = win, .gen = gen, .first = first, .n = n, .upper = upper,
+        };
 
         g_array_append_val(c->pending, inv);
     }
@@ -177,7 +183,7 @@ void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
-    dw_queue(c, win, c->gen[win], first, n);
+    dw_queue(c, win, c->gen[win], first, n, false);
 }
 
 /*
@@ -206,7 +212,8 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
         }
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             !dw_own_range_unmapped(u->vcpu, u->win, first, n)) {
-            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n);
+            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
+                     u->use.span_shift > TARGET_PAGE_BITS);
             qatomic_inc(&dw_stats.table_invals);
         }
         i++;
@@ -371,6 +378,72 @@ void dw_untrack_regions(CPUState *cpu, unsigned win, uint32_t first,
     }
 }
 
+/* Unmap pages [first, first + n) of window @win and what tracks them. */
+static void dw_drop_range(CPUState *cpu, unsigned win, uint32_t first,
+                          uint32_t n)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    if (c->n_mapped[win]) {
+        dw_unmap_pages(cpu, win, first, n);
+        qatomic_add(&dw_stats.table_pages_dropped, n);
+    }
+    dw_untrack_regions(cpu, win, first, n);
+}
+
+/*
+ * Does invalidation @inv orphan its window instead?  Only for a store to
+ * an upper-level table of a kernel window that is not current: the
+ * address space it served is most likely gone (its page directory freed
+ * and written as something else), but the kernel half it holds is what
+ * the next new address space adopts (dw_adopt compares every region's
+ * recorded entry with the adopter's).
+ */
+static bool dw_inval_orphans(DWCpu *c, const DWInval *inv)
+{
+    unsigned slot = dw_window_slot(inv->win);
+
+    return inv->upper && slot != DW_USER_SLOT &&
+           c->cur[slot] != inv->win && c->root[inv->win] != DW_ROOT_NONE &&
+           c->root[inv->win] != DW_ROOT_FLAT;
+}
+
+/*
+ * Window @win no longer serves an address space: no root, its upper
+ * tables no longer tracked.  The regions mapped through large pages
+ * stay: their upper-level entry, recorded, is all they depend on, and
+ * they are right for any root whose entry is the same.  The others go
+ * with their leaf tables, which are most likely the dead process's and
+ * would otherwise stay tracked as they become ordinary data.
+ */
+static void dw_orphan_window(CPUState *cpu, unsigned win)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t page = 0;
+
+    while ((page = find_next_bit(c->mapped[win], DW_GUEST_PAGES, page)) <
+           DW_GUEST_PAGES) {
+        uint32_t reg = page >> DW_REGION_BITS;
+        uint32_t first = reg << DW_REGION_BITS;
+
+        if (c->region_pt[win][reg] || !c->region_upper[win][reg]) {
+            dw_drop_range(cpu, win, first, 1u << DW_REGION_BITS);
+        }
+        page = first + (1u << DW_REGION_BITS);
+    }
+    /* A leaf table may span two regions: untrack with its whole range. */
+    dw_untrack_regions(cpu, win, 0, DW_GUEST_PAGES);
+
+    for (unsigned i = 0; i < ARRAY_SIZE(c->upper_table[win]); i++) {
+        if (c->upper_table[win][i]) {
+            dw_untrack_upper(cpu, win, c->upper_table[win][i]);
+            c->upper_table[win][i] = 0;
+        }
+    }
+    c->root[win] = DW_ROOT_NONE;
+    qatomic_inc(&dw_stats.windows_orphaned);
+}
+
 void dw_drain_invalidations_locked(CPUState *cpu)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
@@ -400,11 +473,15 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         if (inv->gen != c->gen[inv->win]) {
             continue;
         }
-        if (c->n_mapped[inv->win]) {
-            dw_unmap_pages(cpu, inv->win, inv->first, inv->n);
-            qatomic_add(&dw_stats.table_pages_dropped, inv->n);
+        if (dw_inval_orphans(c, inv)) {
+            dw_orphan_window(cpu, inv->win);
+            continue;
         }
-        dw_untrack_regions(cpu, inv->win, inv->first, inv->n);
+        if (c->root[inv->win] == DW_ROOT_NONE && inv->upper) {
+            /* an orphan's regions do not depend on that table any more */
+            continue;
+        }
+        dw_drop_range(cpu, inv->win, inv->first, inv->n);
     }
     /*
      * A window of another address space that lost its last page (the

@@ -9,9 +9,11 @@
  *
  * - a CR3 write applies the queue and makes current, per slot, the
  *   window of the new root; a root no window holds gets, in a kernel
- *   slot, the least recently used window that holds pages, keeping its
- *   kernel half (dw_adopt), and in the user slot an empty or the least
- *   recently used window, emptied.  No page is walked: the cost does not
+ *   slot, a window that holds pages, keeping its kernel half (dw_adopt):
+ *   an orphan (one whose page directory was written while it was not
+ *   current: its process most likely exited) or the least recently
+ *   used; in the user slot an empty or the least recently used window,
+ *   emptied.  No page is walked: the cost does not
  *   grow with what the address space maps, and the two roots that
  *   page-table isolation switches between on every system call each keep
  *   their windows;
@@ -49,8 +51,9 @@ static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
 }
 
 /*
- * The kernel window of @slot a new root should adopt: the least recently
- * used one that holds pages and is not current, or -1.
+ * The kernel window of @slot a new root should adopt, or -1: one that
+ * holds pages and is not current, an orphan (its address space gone,
+ * dw_orphan_window) before a live one, the least recently used of them.
  */
 static int dw_pick_donor(DWCpu *c, unsigned slot)
 {
@@ -58,9 +61,15 @@ static int dw_pick_donor(DWCpu *c, unsigned slot)
 
     for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
         unsigned w = dw_slot_window(slot, k);
+        bool orphan = c->root[w] == DW_ROOT_NONE;
 
-        if (c->n_mapped[w] && w != c->cur[slot] &&
-            (donor < 0 || c->used[w] < c->used[donor])) {
+        if (!c->n_mapped[w] || w == c->cur[slot]) {
+            continue;
+        }
+        if (donor < 0 ||
+            orphan > (c->root[donor] == DW_ROOT_NONE) ||
+            (orphan == (c->root[donor] == DW_ROOT_NONE) &&
+             c->used[w] < c->used[donor])) {
             donor = w;
         }
     }

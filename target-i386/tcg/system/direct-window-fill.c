@@ -167,10 +167,11 @@ static bool dw_walk_allows(CPUState *cpu, unsigned win, DWPteReader *r,
  * Record for window @win what the tracked walk of @vaddr went through:
  * the PDPTE (PAE), the PDE and its table, the leaf table.
  */
-static void dw_note_walk(DWCpu *c, unsigned win, const struct dw_paging *p,
-                         const DWPteReader *r, uint32_t vaddr, bool large,
-                         unsigned levels)
+static void dw_note_walk(CPUState *cpu, unsigned win,
+                         const struct dw_paging *p, const DWPteReader *r,
+                         uint32_t vaddr, bool large, unsigned levels)
 {
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
     uint32_t region = vaddr >> (DW_REGION_BITS + TARGET_PAGE_BITS);
     unsigned pde = p->pae ? 1 : 0;
     /* A 2-level PDE covers 4 MiB: both 2 MiB regions. */
@@ -185,7 +186,19 @@ static void dw_note_walk(DWCpu *c, unsigned win, const struct dw_paging *p,
     c->region_upper[win][sibling] = r->path_val[pde];
     if (!large) {
         uint64_t pt = r->path_ram[levels - 1] & TARGET_PAGE_MASK;
+        uint64_t old = c->region_pt[win][region];
 
+        /*
+         * The region's entry points to another table now: the old one's
+         * use for it goes (what it mapped is dropped at the next flush,
+         * queued by the store to the entry), or it stays tracked after
+         * it is freed and becomes data.
+         */
+        if (old && old != pt) {
+            dw_untrack_leaf(cpu, win, old,
+                            MIN(region, sibling) << DW_REGION_BITS,
+                            (p->pae ? 1 : 2) << DW_REGION_BITS);
+        }
         c->region_pt[win][region] = pt;
         c->region_pt[win][sibling] = pt;
     }
@@ -232,7 +245,7 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
             return false;
         }
     }
-    dw_note_walk(c, win, p, r, vaddr, large, levels);
+    dw_note_walk(cpu, win, p, r, vaddr, large, levels);
     return true;
 }
 
