@@ -9,12 +9,12 @@
  *
  * - a CR3 write applies the queue and makes current, per slot, the
  *   window of the new root; a root no window holds gets, in a kernel
- *   slot, a window that holds pages, keeping its kernel half (dw_adopt):
- *   an orphan (one whose page directory was written while it was not
- *   current: its process most likely exited) or the least recently
- *   used; in the user slot an empty or the least recently used window,
- *   emptied.  No page is walked: the cost does not
- *   grow with what the address space maps, and the two roots that
+ *   slot, an orphan (a window whose page directory was written while it
+ *   was not current: its process most likely exited), keeping its kernel
+ *   half (dw_adopt); else an empty window; else the least recently used,
+ *   adopted in a kernel slot, emptied in the user slot.  No page is
+ *   walked: the cost does not grow with what the address space maps,
+ *   and the two roots that
  *   page-table isolation switches between on every system call each keep
  *   their windows;
  * - a CR4.PGE toggle (how Linux flushes global pages) only applies the
@@ -50,63 +50,56 @@ static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
     return -1;
 }
 
-/*
- * The kernel window of @slot a new root should adopt, or -1: one that
- * holds pages and is not current, an orphan (its address space gone,
- * dw_orphan_window) before a live one, the least recently used of them.
- */
-static int dw_pick_donor(DWCpu *c, unsigned slot)
+/* Is window @w an orphan: pages kept, no address space (dw_orphan_window)? */
+static bool dw_is_orphan(DWCpu *c, unsigned w)
 {
-    int donor = -1;
-
-    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
-        unsigned w = dw_slot_window(slot, k);
-        bool orphan = c->root[w] == DW_ROOT_NONE;
-
-        if (!c->n_mapped[w] || w == c->cur[slot]) {
-            continue;
-        }
-        if (donor < 0 ||
-            orphan > (c->root[donor] == DW_ROOT_NONE) ||
-            (orphan == (c->root[donor] == DW_ROOT_NONE) &&
-             c->used[w] < c->used[donor])) {
-            donor = w;
-        }
-    }
-    return donor;
+    return c->root[w] == DW_ROOT_NONE && c->n_mapped[w];
 }
 
 /*
- * The window of @slot to give a new root.  A kernel slot adopts one that
- * holds pages rather than take an empty one: every process maps the
- * kernel half the same, and an empty window would fault all of it in
- * again (a fork+exec+exit costs three new roots, and the window of an
- * exited process loses its pages when its page directory is reused).
- * The user slot, and a kernel slot with no such window, take an empty
- * window, else the least recently used.
+ * The window of @slot to give a new root: in a kernel slot an orphan
+ * first, the least recently used of them, for every process maps the
+ * kernel half the same and an orphan holds it for nobody (a fork+exec+exit
+ * costs three new roots, and the window of an exited process is orphaned
+ * when its page directory is reused); then an empty window; then the
+ * least recently used one that is not current, which a kernel slot adopts
+ * (dw_adopt) rather than empties.  A live window is never taken while an
+ * empty one is left: with page-table isolation every process has two
+ * roots, and taking another process's window makes it refault or take
+ * one back at its next switch.
  */
 static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
 {
-    unsigned best = dw_slot_window(slot, 0);
+    int orphan = -1, empty = -1, lru = -1;
 
-    if (slot != DW_USER_SLOT) {
-        int donor = dw_pick_donor(c, slot);
-
-        if (donor >= 0) {
-            return donor;
-        }
-    }
     for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
         unsigned w = dw_slot_window(slot, k);
 
-        if (c->root[w] == DW_ROOT_NONE) {
-            return w;
+        if (w == c->cur[slot]) {
+            continue;
         }
-        if (c->used[w] < c->used[best]) {
-            best = w;
+        if (dw_is_orphan(c, w)) {
+            if (orphan < 0 || c->used[w] < c->used[orphan]) {
+                orphan = w;
+            }
+        } else if (c->root[w] == DW_ROOT_NONE) {
+            if (empty < 0) {
+                empty = w;
+            }
+        } else if (lru < 0 || c->used[w] < c->used[lru]) {
+            lru = w;
         }
     }
-    return best;
+    if (orphan >= 0 && slot != DW_USER_SLOT) {
+        return orphan;
+    }
+    if (empty >= 0) {
+        return empty;
+    }
+    if (orphan >= 0) {
+        return orphan;
+    }
+    return lru >= 0 ? lru : c->cur[slot];
 }
 
 /*
