@@ -60,7 +60,10 @@ static void dw_note_rw(DWCpu *c, unsigned win, uint32_t page, uintptr_t host)
  */
 void dw_forget_all(DWCpu *c, unsigned win)
 {
-    bitmap_zero(c->mapped[win], DW_GUEST_PAGES);
+    /* 128 KiB: a window with no page has no bit set (n_mapped counts them) */
+    if (c->n_mapped[win]) {
+        bitmap_zero(c->mapped[win], DW_GUEST_PAGES);
+    }
     bitmap_zero(c->mapped_words[win], DW_MAPPED_WORDS);
     qatomic_sub(&dw_total_pages, c->n_mapped[win]);
     c->n_mapped[win] = 0;
