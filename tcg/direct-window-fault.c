@@ -63,14 +63,27 @@ static void dw_note_slow_tb(uintptr_t ra)
     qemu_mutex_lock(&dw_sticky_lock);
     n = GPOINTER_TO_UINT(g_hash_table_lookup(dw_slow_count, key)) + 1;
     if (n < DW_STICKY_AFTER) {
+        /* TBs that exited a few times long ago: let them start again */
+        if (g_hash_table_size(dw_slow_count) >= DW_STICKY_MAX) {
+            g_hash_table_remove_all(dw_slow_count);
+        }
         g_hash_table_insert(dw_slow_count, key, GUINT_TO_POINTER(n));
         tb = NULL;
-    } else if (g_hash_table_size(dw_sticky) < DW_STICKY_MAX) {
+    } else {
+        /*
+         * Full: start again rather than stop.  Refusing left every later
+         * slow exit a signal and a one-instruction TB forever (a kernel
+         * that keeps zeroing freed page tables took 20 us per page); the
+         * TBs made non-direct stay so until they are translated again,
+         * and those that keep exiting come back after DW_STICKY_AFTER.
+         */
+        if (g_hash_table_size(dw_sticky) >= DW_STICKY_MAX) {
+            g_hash_table_remove_all(dw_sticky);
+            qatomic_inc(&dw_stats.sticky_resets);
+        }
         g_hash_table_remove(dw_slow_count, key);
         g_hash_table_add(dw_sticky, key);
         qatomic_inc(&dw_stats.sticky_tbs);
-    } else {
-        tb = NULL;
     }
     qemu_mutex_unlock(&dw_sticky_lock);
     if (tb) {

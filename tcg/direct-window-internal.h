@@ -174,6 +174,7 @@ typedef struct DWStats {
     uint64_t downgrades;
     uint64_t gs_switches;
     uint64_t sticky_tbs;
+    uint64_t sticky_resets;     /* times the sticky set was full */
     uint64_t cr3_writes;
     uint64_t windows_found;     /* slot switches to a window kept */
     uint64_t windows_new;       /* slot switches that emptied one for it */

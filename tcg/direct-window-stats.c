@@ -95,8 +95,10 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.table_invals),
                            qatomic_read(&dw_stats.table_pages_dropped));
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
-                           PRIu64 "\n", DW_STICKY_AFTER,
-                           qatomic_read(&dw_stats.sticky_tbs));
+                           PRIu64 " (set full, started again: %" PRIu64
+                           ")\n", DW_STICKY_AFTER,
+                           qatomic_read(&dw_stats.sticky_tbs),
+                           qatomic_read(&dw_stats.sticky_resets));
     g_string_append_printf(buf, "mapping estimates rebased on "
                            "/proc/self/maps: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.recounts));
@@ -125,6 +127,7 @@ static const struct {
     DW_STAT("rw-to-ro-downgrades", downgrades),
     DW_STAT("gs-switches", gs_switches),
     DW_STAT("sticky-tbs", sticky_tbs),
+    DW_STAT("sticky-resets", sticky_resets),
     DW_STAT("cr3-writes", cr3_writes),
     DW_STAT("cr3-ns", cr3_ns),
     DW_STAT("windows-found", windows_found),
