@@ -112,6 +112,18 @@ static bool dw_user_live(const DWTableUser *u)
 }
 
 /*
+ * Does @u belong to a window that serves no address space (an orphan,
+ * dw_orphan_window)?  Nothing it keeps depends on tracking: a root that
+ * adopts it tracks its own tables before comparing (dw_adopt), and the
+ * window has its root again by then.  Such a use would keep a freed page
+ * directory tracked once it holds ordinary data.
+ */
+static bool dw_user_orphaned(const DWTableUser *u)
+{
+    return qatomic_read(&dw_cpus[u->vcpu].root[u->win]) == DW_ROOT_NONE;
+}
+
+/*
  * Merge [first, first + n) into a queued invalidation of the same window
  * that it overlaps or touches (stores to consecutive PTEs), if one of
  * the newest is.
@@ -206,14 +218,22 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
         DWTableUser *u = &g_array_index(users, DWTableUser, i);
         uint32_t first, n;
 
-        if (!dw_user_live(u)) {
+        if (!dw_user_live(u) || dw_user_orphaned(u)) {
             g_array_remove_index_fast(users, i);
             continue;
         }
+        bool upper = u->use.span_shift > TARGET_PAGE_BITS;
+
+        /*
+         * A store to an upper-level table is queued even where nothing is
+         * mapped: the leaf tables below it (or, for a window not current,
+         * the table itself) may be on their way to the free list, and
+         * must stop being tracked before the page is reused as data, or
+         * every store to it would fault for good.
+         */
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
-            !dw_own_range_unmapped(u->vcpu, u->win, first, n)) {
-            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
-                     u->use.span_shift > TARGET_PAGE_BITS);
+            (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
+            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n, upper);
             qatomic_inc(&dw_stats.table_invals);
         }
         i++;
@@ -409,6 +429,21 @@ static bool dw_inval_orphans(DWCpu *c, const DWInval *inv)
 }
 
 /*
+ * Does invalidation @inv empty its window?  A store to an upper-level
+ * table of a user window that is not current: its process most likely
+ * exited, and its page directory goes back to the free list.  Keeping
+ * the window would keep that page tracked (nothing is left mapped to
+ * queue a drop for) once it holds ordinary data.
+ */
+static bool dw_inval_empties(DWCpu *c, const DWInval *inv)
+{
+    return inv->upper && dw_window_slot(inv->win) == DW_USER_SLOT &&
+           c->cur[DW_USER_SLOT] != inv->win &&
+           c->root[inv->win] != DW_ROOT_NONE &&
+           c->root[inv->win] != DW_ROOT_FLAT;
+}
+
+/*
  * Window @win no longer serves an address space: no root, its upper
  * tables no longer tracked.  The regions mapped through large pages
  * stay: their upper-level entry, recorded, is all they depend on, and
@@ -475,6 +510,10 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         }
         if (dw_inval_orphans(c, inv)) {
             dw_orphan_window(cpu, inv->win);
+            continue;
+        }
+        if (dw_inval_empties(c, inv)) {
+            dw_empty_window(cpu, inv->win);
             continue;
         }
         if (c->root[inv->win] == DW_ROOT_NONE && inv->upper) {

@@ -206,8 +206,11 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
             w = dw_pick_victim(c, slot);
             /*
              * A kernel window of another process holds mostly what every
-             * process maps the same: keep that for the new one.
+             * process maps the same: keep that for the new one.  The root
+             * is set first: the tables dw_adopt tracks count as used only
+             * by a window that has one (dw_user_orphaned).
              */
+            c->root[w] = root;
             if (slot != DW_USER_SLOT && c->n_mapped[w] &&
                 dw_adopt(cpu, w, p)) {
                 qatomic_inc(&dw_stats.windows_adopted);
