@@ -216,14 +216,13 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
 {
     for (guint i = 0; i < users->len; ) {
         DWTableUser *u = &g_array_index(users, DWTableUser, i);
+        bool upper = u->use.span_shift > TARGET_PAGE_BITS;
         uint32_t first, n;
 
         if (!dw_user_live(u) || dw_user_orphaned(u)) {
             g_array_remove_index_fast(users, i);
             continue;
         }
-        bool upper = u->use.span_shift > TARGET_PAGE_BITS;
-
         /*
          * A store to an upper-level table is queued even where nothing is
          * mapped: the leaf tables below it (or, for a window not current,
