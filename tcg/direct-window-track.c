@@ -411,33 +411,18 @@ static void dw_drop_range(CPUState *cpu, unsigned win, uint32_t first,
 }
 
 /*
- * Does invalidation @inv orphan its window instead?  Only for a store to
- * an upper-level table of a kernel window that is not current: the
- * address space it served is most likely gone (its page directory freed
- * and written as something else), but the kernel half it holds is what
- * the next new address space adopts (dw_adopt compares every region's
- * recorded entry with the adopter's).
+ * Does invalidation @inv end its window's address space?  Only a store
+ * to an upper-level table of a window that is not current: the process
+ * it served has most likely exited, and its page directory goes back to
+ * the free list.  A kernel window is orphaned (dw_orphan_window): the
+ * kernel half it holds is what the next new address space adopts
+ * (dw_adopt compares every region's recorded entry with the adopter's).
+ * A user window is emptied: keeping it would keep that page tracked
+ * (nothing is left mapped to queue a drop for) once it holds data.
  */
-static bool dw_inval_orphans(DWCpu *c, const DWInval *inv)
+static bool dw_inval_ends_window(DWCpu *c, const DWInval *inv)
 {
-    unsigned slot = dw_window_slot(inv->win);
-
-    return inv->upper && slot != DW_USER_SLOT &&
-           c->cur[slot] != inv->win && c->root[inv->win] != DW_ROOT_NONE &&
-           c->root[inv->win] != DW_ROOT_FLAT;
-}
-
-/*
- * Does invalidation @inv empty its window?  A store to an upper-level
- * table of a user window that is not current: its process most likely
- * exited, and its page directory goes back to the free list.  Keeping
- * the window would keep that page tracked (nothing is left mapped to
- * queue a drop for) once it holds ordinary data.
- */
-static bool dw_inval_empties(DWCpu *c, const DWInval *inv)
-{
-    return inv->upper && dw_window_slot(inv->win) == DW_USER_SLOT &&
-           c->cur[DW_USER_SLOT] != inv->win &&
+    return inv->upper && c->cur[dw_window_slot(inv->win)] != inv->win &&
            c->root[inv->win] != DW_ROOT_NONE &&
            c->root[inv->win] != DW_ROOT_FLAT;
 }
@@ -507,12 +492,12 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         if (inv->gen != c->gen[inv->win]) {
             continue;
         }
-        if (dw_inval_orphans(c, inv)) {
-            dw_orphan_window(cpu, inv->win);
-            continue;
-        }
-        if (dw_inval_empties(c, inv)) {
-            dw_empty_window(cpu, inv->win);
+        if (dw_inval_ends_window(c, inv)) {
+            if (dw_window_slot(inv->win) == DW_USER_SLOT) {
+                dw_empty_window(cpu, inv->win);
+            } else {
+                dw_orphan_window(cpu, inv->win);
+            }
             continue;
         }
         if (c->root[inv->win] == DW_ROOT_NONE && inv->upper) {

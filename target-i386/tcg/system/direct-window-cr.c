@@ -14,9 +14,8 @@
  *   half (dw_adopt); else an empty window; else the least recently used,
  *   adopted in a kernel slot, emptied in the user slot.  No page is
  *   walked: the cost does not grow with what the address space maps,
- *   and the two roots that
- *   page-table isolation switches between on every system call each keep
- *   their windows;
+ *   and the two roots that page-table isolation switches between on
+ *   every system call each keep their windows;
  * - a CR4.PGE toggle (how Linux flushes global pages) only applies the
  *   queue, as does a CR0.WP 1->0 change; CR0.WP 0->1 empties the kernel
  *   windows only if they hold writable mappings of read-only pages;
@@ -90,14 +89,12 @@ static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
             lru = w;
         }
     }
-    if (orphan >= 0 && slot != DW_USER_SLOT) {
+    /* Only kernel slots have orphans (dw_orphan_window). */
+    if (orphan >= 0) {
         return orphan;
     }
     if (empty >= 0) {
         return empty;
-    }
-    if (orphan >= 0) {
-        return orphan;
     }
     return lru >= 0 ? lru : c->cur[slot];
 }
