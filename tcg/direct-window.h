@@ -45,6 +45,13 @@ const char *dw_mode_name(TCGFastMode mode);
 bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp);
 
 /*
+ * A descriptor that yields the signals of @mask in signalfd records,
+ * taken by a thread in sigwaitinfo(): unlike a polled signalfd, it is not
+ * woken by the SIGSEGV of every window miss.  -1 with errno set on failure.
+ */
+int dw_signal_pipe(const sigset_t *mask);
+
+/*
  * MMU index whose window a new TB for @cpu at guest-physical @phys_pc
  * uses, or -1 if the TB must not use direct accesses (CF_NO_DIRECT, or
  * a TB that kept leaving the direct path).  Called in tb_gen_code for
