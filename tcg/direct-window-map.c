@@ -122,7 +122,11 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
     }
 }
 
-/* Unmap [first, first + n) of one window: one mmap per mapped run. */
+/*
+ * Unmap [first, first + n) of one window: one mmap per mapped run.  The
+ * range may be a whole GiB (a PAE PDPTE changed) with little mapped:
+ * skip from run to run.
+ */
 void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n)
 {
@@ -130,8 +134,12 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
     uint32_t end = first + n, run = 0, start = 0;
 
     for (uint32_t p = first; p <= end; p++) {
-        bool hit = p < end && test_bit(p, c->mapped[win]);
+        bool hit;
 
+        if (!run) {
+            p = find_next_bit(c->mapped[win], end, p);
+        }
+        hit = p < end && test_bit(p, c->mapped[win]);
         if (hit) {
             if (!run) {
                 start = p;

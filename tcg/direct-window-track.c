@@ -112,15 +112,17 @@ static bool dw_user_live(const DWTableUser *u)
 }
 
 /*
- * Does @u belong to a window that serves no address space (an orphan,
- * dw_orphan_window)?  Nothing it keeps depends on tracking: a root that
- * adopts it tracks its own tables before comparing (dw_adopt), and the
- * window has its root again by then.  Such a use would keep a freed page
- * directory tracked once it holds ordinary data.
+ * Is @u an upper-level use by a window that serves no address space (an
+ * orphan, dw_orphan_window)?  Nothing the orphan keeps depends on it: a
+ * root that adopts the window tracks its own upper tables before it
+ * compares their entries (dw_adopt).  Such a use would keep a freed page
+ * directory tracked once it holds ordinary data.  An orphan's leaf uses
+ * stay: the pages it keeps came through those tables.
  */
 static bool dw_user_orphaned(const DWTableUser *u)
 {
-    return qatomic_read(&dw_cpus[u->vcpu].root[u->win]) == DW_ROOT_NONE;
+    return u->use.span_shift > TARGET_PAGE_BITS &&
+           qatomic_read(&dw_cpus[u->vcpu].root[u->win]) == DW_ROOT_NONE;
 }
 
 /*
@@ -429,15 +431,20 @@ static bool dw_inval_ends_window(DWCpu *c, const DWInval *inv)
 
 /*
  * Window @win no longer serves an address space: no root, its upper
- * tables no longer tracked.  The regions mapped through large pages
- * stay: their upper-level entry, recorded, is all they depend on, and
- * they are right for any root whose entry is the same.  The others go
- * with their leaf tables, which are most likely the dead process's and
- * would otherwise stay tracked as they become ordinary data.
+ * tables no longer tracked.  Each region whose upper-level entry was
+ * recorded stays, with its leaf table still tracked: that entry and that
+ * table are all its pages depend on, so they are right for any root
+ * whose entry is the same (dw_adopt compares), and a store to the table
+ * still drops what it changes.  Every process's kernel half is such
+ * regions, mostly through the kernel's own leaf tables.  A dead process's
+ * user regions are mostly gone already: its exit cleared their entries
+ * while its window was current.
  */
 static void dw_orphan_window(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
+    /* pages one 2-level leaf table translates: two regions */
+    const uint32_t table_span = 2u << DW_REGION_BITS;
     uint64_t page = 0;
 
     while ((page = find_next_bit(c->mapped[win], DW_GUEST_PAGES, page)) <
@@ -445,13 +452,18 @@ static void dw_orphan_window(CPUState *cpu, unsigned win)
         uint32_t reg = page >> DW_REGION_BITS;
         uint32_t first = reg << DW_REGION_BITS;
 
-        if (c->region_pt[win][reg] || !c->region_upper[win][reg]) {
+        if (!c->region_upper[win][reg]) {
             dw_drop_range(cpu, win, first, 1u << DW_REGION_BITS);
         }
         page = first + (1u << DW_REGION_BITS);
     }
-    /* A leaf table may span two regions: untrack with its whole range. */
-    dw_untrack_regions(cpu, win, 0, DW_GUEST_PAGES);
+    /* A leaf table spanning two dropped regions: untrack it whole. */
+    for (uint32_t first = 0; first < DW_GUEST_PAGES; first += table_span) {
+        if (find_next_bit(c->mapped[win], first + table_span, first) >=
+            first + table_span) {
+            dw_untrack_regions(cpu, win, first, table_span);
+        }
+    }
 
     for (unsigned i = 0; i < ARRAY_SIZE(c->upper_table[win]); i++) {
         if (c->upper_table[win][i]) {
@@ -504,6 +516,7 @@ void dw_drain_invalidations_locked(CPUState *cpu)
             /* an orphan's regions do not depend on that table any more */
             continue;
         }
+        /* a leaf store drops what an orphan kept through that table */
         dw_drop_range(cpu, inv->win, inv->first, inv->n);
     }
     /*

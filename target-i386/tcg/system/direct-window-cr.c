@@ -101,13 +101,16 @@ static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
 
 /*
  * Hand window @win, which holds another address space, to the one @p
- * translates: keep each 2 MiB region whose upper-level entries are the
- * same under @p (the kernel half of every process is), drop the rest.
+ * translates: keep each 2 MiB region whose upper-level entry (PDE) is the
+ * same under @p (the kernel half of every process is), whichever
+ * directory holds it, and drop the rest.
  * The new root's upper tables are tracked before they are compared, so
- * that no store to them is missed; the old ones no longer are.  False
- * when the new tables cannot be tracked: then the caller empties it.
+ * that no store to them is missed; the old ones no longer are.  Only the
+ * GiBs of @gibs (PAE; bit 0 covers all of a 2-level space) change.  False
+ * when the new tables cannot be tracked: then the caller drops them.
  */
-static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
+static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
+                          const struct dw_paging *p, unsigned gibs)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     uint64_t addr = ((1ULL << p->phys_bits) - 1) & ~0xfffULL;
@@ -123,8 +126,16 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
         }
         for (unsigned i = 0; i < n_upper; i++) {
             r.n_path = 0;
+            if (!(gibs & (1u << i))) {
+                continue;
+            }
             if (p->pae) {
-                if (pdpte[i] != c->upper_key[win][i]) {
+                /*
+                 * Another directory may hold the same entries: with
+                 * page-table isolation every process has its own copy
+                 * of the kernel's.  Its entries are compared below.
+                 */
+                if (!(pdpte[i] & PG_PRESENT_MASK)) {
                     continue;
                 }
                 dw_read_pte(&r, (pdpte[i] & addr) & p->a20_mask, true);
@@ -138,7 +149,8 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
     for (unsigned i = 0; i < n_upper; i++) {
         struct dw_table_use use = dw_upper_use(p, i << 30);
 
-        if (table[i] && !dw_track_table(cpu, win, table[i], &use)) {
+        if ((gibs & (1u << i)) && table[i] &&
+            !dw_track_table(cpu, win, table[i], &use)) {
             ok = false;
         }
     }
@@ -148,6 +160,9 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     for (unsigned i = 0; i < 4; i++) {
+        if (!(gibs & (1u << i))) {
+            continue;
+        }
         if (c->upper_table[win][i] && c->upper_table[win][i] != table[i]) {
             dw_untrack_upper(cpu, win, c->upper_table[win][i]);
         }
@@ -161,7 +176,8 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
             unsigned gib = p->pae ? reg >> 9 : 0;
             uint64_t now = 0;
 
-            if (find_next_bit(c->mapped[win], end, first) >= end) {
+            if (!(gibs & (1u << gib)) ||
+                find_next_bit(c->mapped[win], end, first) >= end) {
                 continue;
             }
             if (!table[gib]) {
@@ -181,11 +197,19 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
     }
     if (p->pae) {
         for (unsigned i = 0; i < 4; i++) {
-            c->upper_key[win][i] = table[i] ? pdpte[i] : 0;
+            if (gibs & (1u << i)) {
+                c->upper_key[win][i] = table[i] ? pdpte[i] : 0;
+            }
         }
     }
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     return true;
+}
+
+/* Hand all of window @win to the address space @p translates. */
+static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
+{
+    return dw_adopt_gibs(cpu, win, p, 0xf);
 }
 
 /* Make the window of @root current for @slot, emptying one if needed. */
@@ -227,8 +251,9 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
 /*
  * PAE: the CPU loads the four PDPTEs at a CR3 write, and the windows
  * record the ones their mappings came through instead of tracking stores
- * to the PDPT.  Drop, in the windows now current, each 1 GiB whose PDPTE
- * is not what it was.
+ * to the PDPT.  In the windows now current, each 1 GiB whose PDPTE is not
+ * what it was keeps only the regions whose PDE is the same in the new
+ * directory (dw_adopt_gibs), or is dropped.
  */
 static void dw_check_pdptes(CPUState *cpu, const struct dw_paging *p)
 {
@@ -240,18 +265,32 @@ static void dw_check_pdptes(CPUState *cpu, const struct dw_paging *p)
         dw_pte_reader_init(&r, cpu);
         dw_read_pdptes(&r, p, pdpte);
     }
-    qemu_spin_lock(&cpu->neg.tlb.c.lock);
     for (unsigned slot = 0; slot < DW_NB_SLOTS; slot++) {
         unsigned win = dw_classic ? c->classic_slot : c->cur[slot];
+        unsigned changed = 0;
 
         for (unsigned i = 0; i < 4; i++) {
             if (c->upper_key[win][i] && c->upper_key[win][i] != pdpte[i]) {
+                changed |= 1u << i;
+            }
+        }
+        /*
+         * A root reused by a new process (its PDPT freed and allocated
+         * again) has new directories, which often hold the same kernel
+         * entries: keep the regions whose PDE is still the same.
+         */
+        if (!changed || (!dw_classic && dw_adopt_gibs(cpu, win, p, changed))) {
+            continue;
+        }
+        qemu_spin_lock(&cpu->neg.tlb.c.lock);
+        for (unsigned i = 0; i < 4; i++) {
+            if (changed & (1u << i)) {
                 dw_unmap_pages(cpu, win, i << 18, 1 << 18);
                 c->upper_key[win][i] = 0;
             }
         }
+        qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     }
-    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
 }
 
 /* fast=classic: one window for everything, emptied for another root. */
