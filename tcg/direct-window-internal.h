@@ -80,6 +80,7 @@ typedef struct DWInval {
     uint32_t gen;           /* dropped if the window was emptied since */
     uint8_t win;
     bool upper;             /* a store to an upper-level table queued it */
+    uint64_t table;         /* that table's RAM page, if upper */
 } DWInval;
 
 /* A window that holds no address space yet; one for paging off. */
@@ -279,6 +280,16 @@ bool dw_fault_init(Error **errp);
  */
 int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
                 const CPUTLBEntryFull *full, bool is_write);
+
+/*
+ * Provided by the target too: does the address space @root still reach
+ * the upper-level table at RAM page @table through its root?  A store to
+ * such a table while its window is not current is then the kernel
+ * changing a live address space (with page-table isolation a process's
+ * two roots share their user tables), not the table of an exited process
+ * being reused.  False when the root is that table itself (2-level).
+ */
+bool dw_root_holds_table(CPUState *cpu, uint64_t root, uint64_t table);
 
 /*
  * Provided by the target too: window @win is about to be entered while

@@ -131,14 +131,14 @@ static bool dw_user_orphaned(const DWTableUser *u)
  * the newest is.
  */
 static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
-                           uint32_t first, uint32_t n, bool upper)
+                           uint32_t first, uint32_t n, uint64_t table)
 {
     for (guint k = 0; k < MIN(q->len, DW_PENDING_MERGE); k++) {
         DWInval *inv = &g_array_index(q, DWInval, q->len - 1 - k);
         uint64_t end = (uint64_t)first + n;
         uint64_t inv_end = (uint64_t)inv->first + inv->n;
 
-        if (inv->win == win && inv->gen == gen && inv->upper == upper &&
+        if (inv->win == win && inv->gen == gen && inv->table == table &&
             first <= inv_end &&
             end >= inv->first) {
             inv->first = MIN(first, inv->first);
@@ -151,19 +151,21 @@ static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
 
 /*
  * Queue pages [first, first + n) of window @win (generation @gen), for
- * a store to an upper-level table (@upper) or another reason.
+ * a store to the upper-level table at RAM page @table, or (0) another
+ * reason.
  */
 static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
-                     uint32_t n, bool upper)
+                     uint32_t n, uint64_t table)
 {
     qemu_spin_lock(&c->pending_lock);
-    if (dw_queue_merge(c->pending, win, gen, first, n, upper)) {
+    if (dw_queue_merge(c->pending, win, gen, first, n, table)) {
         /* merged */
     } else if (c->pending->len >= DW_PENDING_MAX) {
         c->pending_all[win] = true;
     } else {
         DWInval inv = {
-            .win = win, .gen = gen, .first = first, .n = n, .upper = upper,
+            .win = win, .gen = gen, .first = first, .n = n,
+            .upper = table != 0, .table = table,
         };
 
         g_array_append_val(c->pending, inv);
@@ -197,7 +199,7 @@ void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
-    dw_queue(c, win, c->gen[win], first, n, false);
+    dw_queue(c, win, c->gen[win], first, n, 0);
 }
 
 /*
@@ -234,7 +236,8 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
          */
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
-            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n, upper);
+            dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
+                     upper ? page : 0);
             qatomic_inc(&dw_stats.table_invals);
         }
         i++;
@@ -414,19 +417,23 @@ static void dw_drop_range(CPUState *cpu, unsigned win, uint32_t first,
 
 /*
  * Does invalidation @inv end its window's address space?  Only a store
- * to an upper-level table of a window that is not current: the process
- * it served has most likely exited, and its page directory goes back to
- * the free list.  A kernel window is orphaned (dw_orphan_window): the
+ * to an upper-level table of a window that is not current, when the
+ * window's root no longer reaches that table (or is it): the process it
+ * served has most likely exited, and its page directory goes back to the
+ * free list.  A kernel window is orphaned (dw_orphan_window): the
  * kernel half it holds is what the next new address space adopts
  * (dw_adopt compares every region's recorded entry with the adopter's).
  * A user window is emptied: keeping it would keep that page tracked
  * (nothing is left mapped to queue a drop for) once it holds data.
  */
-static bool dw_inval_ends_window(DWCpu *c, const DWInval *inv)
+static bool dw_inval_ends_window(CPUState *cpu, const DWInval *inv)
 {
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
     return inv->upper && c->cur[dw_window_slot(inv->win)] != inv->win &&
            c->root[inv->win] != DW_ROOT_NONE &&
-           c->root[inv->win] != DW_ROOT_FLAT;
+           c->root[inv->win] != DW_ROOT_FLAT &&
+           !dw_root_holds_table(cpu, c->root[inv->win], inv->table);
 }
 
 /*
@@ -504,7 +511,7 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         if (inv->gen != c->gen[inv->win]) {
             continue;
         }
-        if (dw_inval_ends_window(c, inv)) {
+        if (dw_inval_ends_window(cpu, inv)) {
             if (dw_window_slot(inv->win) == DW_USER_SLOT) {
                 dw_empty_window(cpu, inv->win);
             } else {

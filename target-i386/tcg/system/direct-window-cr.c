@@ -56,45 +56,132 @@ static bool dw_is_orphan(DWCpu *c, unsigned w)
 }
 
 /*
- * The window of @slot to give a new root: in a kernel slot an orphan
- * first, the least recently used of them, for every process maps the
- * kernel half the same and an orphan holds it for nobody (a fork+exec+exit
- * costs three new roots, and the window of an exited process is orphaned
- * when its page directory is reused); then an empty window; then the
- * least recently used one that is not current, which a kernel slot adopts
- * (dw_adopt) rather than empties.  A live window is never taken while an
- * empty one is left: with page-table isolation every process has two
- * roots, and taking another process's window makes it refault or take
- * one back at its next switch.
+ * The PDE of the address space @p for 2 MiB region @reg, read through
+ * @r; @pdpte: its PDPTEs (PAE).  0 when its GiB has no directory.
  */
-static unsigned dw_pick_victim(DWCpu *c, unsigned slot)
+static uint64_t dw_root_pde(DWPteReader *r, const struct dw_paging *p,
+                            const uint64_t *pdpte, uint32_t reg)
 {
-    int orphan = -1, empty = -1, lru = -1;
+    uint64_t addr = ((1ULL << p->phys_bits) - 1) & ~0xfffULL;
 
-    for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
-        unsigned w = dw_slot_window(slot, k);
-
-        if (w == c->cur[slot]) {
-            continue;
+    r->n_path = 0;
+    if (p->pae) {
+        if (!(pdpte[reg >> 9] & PG_PRESENT_MASK)) {
+            return 0;
         }
-        if (dw_is_orphan(c, w)) {
-            if (orphan < 0 || c->used[w] < c->used[orphan]) {
-                orphan = w;
-            }
-        } else if (c->root[w] == DW_ROOT_NONE) {
-            if (empty < 0) {
-                empty = w;
-            }
-        } else if (lru < 0 || c->used[w] < c->used[lru]) {
-            lru = w;
+        return dw_read_pte(r, ((pdpte[reg >> 9] & addr) + (reg & 511) * 8) &
+                              p->a20_mask, true);
+    }
+    return dw_read_pte(r, ((p->cr3 & ~0xfffULL) + (reg >> 1) * 4) &
+                          p->a20_mask, false);
+}
+
+/* Quarters of the address space an orphan is sampled in. */
+#define DW_ORPHAN_SAMPLES 4
+
+/*
+ * How much of orphan @w would the address space @p keep?  The first
+ * mapped region of each quarter whose recorded PDE is @p's too.  With
+ * page-table isolation a kernel slot holds orphans of both roots of a
+ * process, and the user root's kernel half is nearly empty: handing one
+ * to the other drops nearly everything.
+ */
+static unsigned dw_orphan_score(DWCpu *c, unsigned w, DWPteReader *r,
+                                const struct dw_paging *p,
+                                const uint64_t *pdpte)
+{
+    const uint32_t quarter = DW_GUEST_PAGES / DW_ORPHAN_SAMPLES;
+    unsigned score = 0;
+
+    for (uint32_t q = 0; q < DW_ORPHAN_SAMPLES; q++) {
+        uint32_t end = (q + 1) * quarter;
+        uint32_t page = find_next_bit(c->mapped[w], end, q * quarter);
+        uint32_t reg = page >> DW_REGION_BITS;
+
+        if (page < end && c->region_upper[w][reg] &&
+            dw_root_pde(r, p, pdpte, reg) == c->region_upper[w][reg]) {
+            score++;
         }
     }
-    /* Only kernel slots have orphans (dw_orphan_window). */
+    return score;
+}
+
+/*
+ * The window of @slot to give the new root of @p, and (*@adopt) whether
+ * to adopt it (dw_adopt) rather than empty it.  In a kernel slot, first
+ * the orphan that keeps most for the new root (the least recently used
+ * among equals): every process maps the kernel half the same and an
+ * orphan holds it for nobody (a fork+exec+exit costs three new roots, and
+ * the window of an exited process is orphaned when its page directory is
+ * reused).  Then an empty window.  Then, in a kernel slot, the window
+ * with the fewest pages, the least recently used among equals: with
+ * page-table isolation the kernel slots also hold the roots the kernel
+ * enters and leaves through, whose kernel half is nearly empty, and
+ * handing such a root the full kernel half of another one throws that
+ * half away.  In the user slot, the least recently used window.  A live
+ * window is never taken while an empty one is left: with page-table
+ * isolation every process has two roots, and taking another process's
+ * window makes it refault or take one back at its next switch.
+ */
+static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
+                               const struct dw_paging *p, bool *adopt)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    int orphan = -1, empty = -1, lru = -1, small = -1;
+    unsigned best = 0, small_score = 0;
+    uint64_t pdpte[4] = { 0 };
+    DWPteReader r;
+
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        if (p->pae) {
+            dw_read_pdptes(&r, p, pdpte);
+        }
+        for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
+            unsigned w = dw_slot_window(slot, k);
+            unsigned score;
+
+            if (w == c->cur[slot]) {
+                continue;
+            }
+            if (!c->n_mapped[w] && c->root[w] == DW_ROOT_NONE) {
+                if (empty < 0) {
+                    empty = w;
+                }
+                continue;
+            }
+            if (slot == DW_USER_SLOT) {
+                if (lru < 0 || c->used[w] < c->used[lru]) {
+                    lru = w;
+                }
+                continue;
+            }
+            score = dw_orphan_score(c, w, &r, p, pdpte);
+            if (dw_is_orphan(c, w) && score &&
+                (orphan < 0 || score > best ||
+                 (score == best && c->used[w] < c->used[orphan]))) {
+                orphan = w;
+                best = score;
+            }
+            if (small < 0 || c->n_mapped[w] < c->n_mapped[small] ||
+                (c->n_mapped[w] == c->n_mapped[small] &&
+                 c->used[w] < c->used[small])) {
+                small = w;
+                small_score = score;
+            }
+        }
+    }
+    *adopt = false;
     if (orphan >= 0) {
+        *adopt = true;
         return orphan;
     }
     if (empty >= 0) {
         return empty;
+    }
+    if (small >= 0) {
+        *adopt = small_score > 0;
+        return small;
     }
     return lru >= 0 ? lru : c->cur[slot];
 }
@@ -212,6 +299,32 @@ static bool dw_adopt(CPUState *cpu, unsigned win, const struct dw_paging *p)
     return dw_adopt_gibs(cpu, win, p, 0xf);
 }
 
+bool dw_root_holds_table(CPUState *cpu, uint64_t root, uint64_t table)
+{
+    struct dw_paging p;
+    uint64_t pdpte[4];
+    DWPteReader r;
+    bool held = false;
+
+    /* A 2-level root is its page directory, the only upper table. */
+    if (!dw_paging_of(cpu, &p) || !p.pae) {
+        return false;
+    }
+    p.cr3 = root;
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        dw_read_pdptes(&r, &p, pdpte);
+        for (unsigned i = 0; i < 4 && !held; i++) {
+            if (pdpte[i] & PG_PRESENT_MASK) {
+                dw_root_pde(&r, &p, pdpte, i << 9);
+                held = r.path_ram[0] != (uint64_t)-1 &&
+                       (r.path_ram[0] & TARGET_PAGE_MASK) == table;
+            }
+        }
+    }
+    return held;
+}
+
 /* Make the window of @root current for @slot, emptying one if needed. */
 static void dw_switch_slot(CPUState *cpu, unsigned slot,
                            const struct dw_paging *p, uint64_t root)
@@ -224,7 +337,9 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
         if (w >= 0) {
             qatomic_inc(&dw_stats.windows_found);
         } else {
-            w = dw_pick_victim(c, slot);
+            bool adopt;
+
+            w = dw_pick_victim(cpu, slot, p, &adopt);
             /*
              * A kernel window of another process holds mostly what every
              * process maps the same: keep that for the new one.  The root
@@ -232,8 +347,7 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
              * by a window that has one (dw_user_orphaned).
              */
             c->root[w] = root;
-            if (slot != DW_USER_SLOT && c->n_mapped[w] &&
-                dw_adopt(cpu, w, p)) {
+            if (adopt && c->n_mapped[w] && dw_adopt(cpu, w, p)) {
                 qatomic_inc(&dw_stats.windows_adopted);
             } else {
                 qemu_spin_lock(&cpu->neg.tlb.c.lock);
