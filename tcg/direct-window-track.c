@@ -214,10 +214,40 @@ static void dw_table_forget_if_unused(uint64_t page, GArray *users)
     }
 }
 
-/* The store [off, off + len) to table @page: queue what it changes. */
-static void dw_table_written(uint64_t page, GArray *users, unsigned off,
+/*
+ * Does a store to the upper-level table at RAM page @table (0: none) end
+ * the address space of window @win?  Only one to a window that is not
+ * current, when the window's root no longer reaches that table (or is
+ * it): the process it served has most likely exited, and its page
+ * directory goes back to the free list.  A kernel window is orphaned
+ * (dw_orphan_window): the kernel half it holds is what the next new
+ * address space adopts (dw_adopt compares every region's recorded entry
+ * with the adopter's).  A user window is emptied: keeping it would keep
+ * that page tracked (nothing is left mapped to queue a drop for) once it
+ * holds data.  The drain applies this; a store by the window's own vCPU
+ * applies it at once (dw_ram_written).
+ */
+static bool dw_inval_ends_window(CPUState *cpu, unsigned win,
+                                 uint64_t table)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    return table && c->cur[dw_window_slot(win)] != win &&
+           c->root[win] != DW_ROOT_NONE && c->root[win] != DW_ROOT_FLAT &&
+           !dw_root_holds_table(cpu, c->root[win], table);
+}
+
+/*
+ * The store [off, off + len) to table @page: queue what it changes.
+ * True when it queued a store to an upper-level table of a window of
+ * the vCPU running this thread that is not its current one, which may
+ * end that window's address space (dw_inval_ends_window).
+ */
+static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
                              unsigned len)
 {
+    bool ends_own = false;
+
     for (guint i = 0; i < users->len; ) {
         DWTableUser *u = &g_array_index(users, DWTableUser, i);
         bool upper = u->use.span_shift > TARGET_PAGE_BITS;
@@ -239,17 +269,21 @@ static void dw_table_written(uint64_t page, GArray *users, unsigned off,
             dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
                      upper ? page : 0);
             qatomic_inc(&dw_stats.table_invals);
+            ends_own |= upper && current_cpu &&
+                        current_cpu->cpu_index == u->vcpu &&
+                        dw_inval_ends_window(current_cpu, u->win, page);
         }
         i++;
     }
     dw_table_forget_if_unused(page, users);
+    return ends_own;
 }
 
 bool dw_ram_written(uint64_t ram_addr, uint64_t len)
 {
     uint64_t page = ram_addr & TARGET_PAGE_MASK;
     uint64_t end = ram_addr + len;
-    bool any = false;
+    bool any = false, ends_own = false;
 
     if (!dw_tracked || len == 0) {
         return false;
@@ -267,9 +301,19 @@ bool dw_ram_written(uint64_t ram_addr, uint64_t len)
         qemu_mutex_lock(&dw_track_lock);
         users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(page));
         if (users) {
-            dw_table_written(page, users, lo - page, hi - lo);
+            ends_own |= dw_table_written(page, users, lo - page, hi - lo);
         }
         qemu_mutex_unlock(&dw_track_lock);
+    }
+    /*
+     * A page directory of an exited process being reused: end its
+     * windows now rather than at the next flush, which untracks the page
+     * (dw_orphan_window): clearing or filling it is a thousand stores,
+     * each of which would take this path until then.  Applying a queued
+     * invalidation early is always allowed.
+     */
+    if (ends_own) {
+        dw_drain_invalidations(current_cpu);
     }
     return any;
 }
@@ -416,27 +460,6 @@ static void dw_drop_range(CPUState *cpu, unsigned win, uint32_t first,
 }
 
 /*
- * Does invalidation @inv end its window's address space?  Only a store
- * to an upper-level table of a window that is not current, when the
- * window's root no longer reaches that table (or is it): the process it
- * served has most likely exited, and its page directory goes back to the
- * free list.  A kernel window is orphaned (dw_orphan_window): the
- * kernel half it holds is what the next new address space adopts
- * (dw_adopt compares every region's recorded entry with the adopter's).
- * A user window is emptied: keeping it would keep that page tracked
- * (nothing is left mapped to queue a drop for) once it holds data.
- */
-static bool dw_inval_ends_window(CPUState *cpu, const DWInval *inv)
-{
-    DWCpu *c = &dw_cpus[cpu->cpu_index];
-
-    return inv->upper && c->cur[dw_window_slot(inv->win)] != inv->win &&
-           c->root[inv->win] != DW_ROOT_NONE &&
-           c->root[inv->win] != DW_ROOT_FLAT &&
-           !dw_root_holds_table(cpu, c->root[inv->win], inv->table);
-}
-
-/*
  * Window @win no longer serves an address space: no root, its upper
  * tables no longer tracked.  Each region whose upper-level entry was
  * recorded stays, with its leaf table still tracked: that entry and that
@@ -511,7 +534,7 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         if (inv->gen != c->gen[inv->win]) {
             continue;
         }
-        if (dw_inval_ends_window(cpu, inv)) {
+        if (dw_inval_ends_window(cpu, inv->win, inv->table)) {
             if (dw_window_slot(inv->win) == DW_USER_SLOT) {
                 dw_empty_window(cpu, inv->win);
             } else {
