@@ -76,62 +76,84 @@ static uint64_t dw_root_pde(DWPteReader *r, const struct dw_paging *p,
                           p->a20_mask, false);
 }
 
-/* Quarters of the address space an orphan is sampled in. */
-#define DW_ORPHAN_SAMPLES 4
+/*
+ * How many pages of window @w the address space @p would keep if it
+ * adopted it (dw_adopt): those of each region whose recorded PDE is
+ * @p's too.  @pde caches @p's PDEs across the windows compared, @known
+ * says which are read.  A region is 2 MiB, so its pages are counted
+ * from the bitmap in place (a region starts on a word boundary).
+ */
+static uint32_t dw_adopt_keeps(DWCpu *c, unsigned w, DWPteReader *r,
+                               const struct dw_paging *p,
+                               const uint64_t *pdpte, uint64_t *pde,
+                               unsigned long *known)
+{
+    uint32_t kept = 0;
+    uint64_t page = 0;
+
+    while ((page = find_next_bit(c->mapped[w], DW_GUEST_PAGES, page)) <
+           DW_GUEST_PAGES) {
+        uint32_t reg = page >> DW_REGION_BITS;
+        uint32_t first = reg << DW_REGION_BITS;
+
+        if (!test_bit(reg, known)) {
+            pde[reg] = dw_root_pde(r, p, pdpte, reg);
+            set_bit(reg, known);
+        }
+        if (c->region_upper[w][reg] && pde[reg] == c->region_upper[w][reg]) {
+            kept += bitmap_count_one(&c->mapped[w][BIT_WORD(first)],
+                                     1u << DW_REGION_BITS);
+        }
+        page = first + (1u << DW_REGION_BITS);
+    }
+    return kept;
+}
 
 /*
- * How much of orphan @w would the address space @p keep?  The first
- * mapped region of each quarter whose recorded PDE is @p's too.  With
- * page-table isolation a kernel slot holds orphans of both roots of a
- * process, and the user root's kernel half is nearly empty: handing one
- * to the other drops nearly everything.
+ * What adopting window @w is worth to the new root: the pages it keeps,
+ * less half of those it drops, which another new root might have kept.
+ * With page-table isolation a kernel slot holds windows of both roots of
+ * each process, and the user root's kernel half is nearly empty: handing
+ * a full kernel half to a user root drops thousands of pages that the
+ * next kernel root then faults back in.
  */
-static unsigned dw_orphan_score(DWCpu *c, unsigned w, DWPteReader *r,
-                                const struct dw_paging *p,
-                                const uint64_t *pdpte)
+static int64_t dw_adopt_value(DWCpu *c, unsigned w, uint32_t kept)
 {
-    const uint32_t quarter = DW_GUEST_PAGES / DW_ORPHAN_SAMPLES;
-    unsigned score = 0;
-
-    for (uint32_t q = 0; q < DW_ORPHAN_SAMPLES; q++) {
-        uint32_t end = (q + 1) * quarter;
-        uint32_t page = find_next_bit(c->mapped[w], end, q * quarter);
-        uint32_t reg = page >> DW_REGION_BITS;
-
-        if (page < end && c->region_upper[w][reg] &&
-            dw_root_pde(r, p, pdpte, reg) == c->region_upper[w][reg]) {
-            score++;
-        }
-    }
-    return score;
+    return (int64_t)kept - (int64_t)(c->n_mapped[w] - kept) / 2;
 }
 
 /*
  * The window of @slot to give the new root of @p, and (*@adopt) whether
  * to adopt it (dw_adopt) rather than empty it.  In a kernel slot, first
- * the orphan that keeps most for the new root (the least recently used
- * among equals): every process maps the kernel half the same and an
- * orphan holds it for nobody (a fork+exec+exit costs three new roots, and
- * the window of an exited process is orphaned when its page directory is
- * reused).  Then an empty window.  Then, in a kernel slot, the window
- * with the fewest pages, the least recently used among equals: with
- * page-table isolation the kernel slots also hold the roots the kernel
- * enters and leaves through, whose kernel half is nearly empty, and
- * handing such a root the full kernel half of another one throws that
- * half away.  In the user slot, the least recently used window.  A live
- * window is never taken while an empty one is left: with page-table
- * isolation every process has two roots, and taking another process's
- * window makes it refault or take one back at its next switch.
+ * the orphan worth most to the new root (dw_adopt_value; the least
+ * recently used among equals): every process maps the kernel half the
+ * same and an orphan holds it for nobody (a fork+exec+exit costs three
+ * new roots, and the window of an exited process is orphaned when its
+ * page directory is reused).  Then an empty window.  Then, in a kernel
+ * slot, the window with the fewest pages, the least recently used among
+ * equals, adopted if that is worth anything: the kernel slots also hold
+ * the roots the kernel enters and leaves through under page-table
+ * isolation, whose kernel half is nearly empty.  In the user slot, the
+ * least recently used window.  A live window is never taken while an
+ * empty one is left: with page-table isolation every process has two
+ * roots, and taking another process's window makes it refault or take
+ * one back at its next switch.
  */
 static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
                                const struct dw_paging *p, bool *adopt)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     int orphan = -1, empty = -1, lru = -1, small = -1;
-    unsigned best = 0, small_score = 0;
+    int64_t best = 0, small_value = 0;
     uint64_t pdpte[4] = { 0 };
+    g_autofree uint64_t *pde = NULL;
+    g_autofree unsigned long *known = NULL;
     DWPteReader r;
 
+    if (slot != DW_USER_SLOT) {
+        pde = g_new(uint64_t, DW_REGIONS);
+        known = bitmap_new(DW_REGIONS);
+    }
     WITH_RCU_READ_LOCK_GUARD() {
         dw_pte_reader_init(&r, cpu);
         if (p->pae) {
@@ -139,7 +161,7 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
         }
         for (unsigned k = 0; k < DW_ROOT_WINDOWS; k++) {
             unsigned w = dw_slot_window(slot, k);
-            unsigned score;
+            int64_t value;
 
             if (w == c->cur[slot]) {
                 continue;
@@ -156,18 +178,19 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
                 }
                 continue;
             }
-            score = dw_orphan_score(c, w, &r, p, pdpte);
-            if (dw_is_orphan(c, w) && score &&
-                (orphan < 0 || score > best ||
-                 (score == best && c->used[w] < c->used[orphan]))) {
+            value = dw_adopt_value(c, w, dw_adopt_keeps(c, w, &r, p, pdpte,
+                                                        pde, known));
+            if (dw_is_orphan(c, w) && value > 0 &&
+                (orphan < 0 || value > best ||
+                 (value == best && c->used[w] < c->used[orphan]))) {
                 orphan = w;
-                best = score;
+                best = value;
             }
             if (small < 0 || c->n_mapped[w] < c->n_mapped[small] ||
                 (c->n_mapped[w] == c->n_mapped[small] &&
                  c->used[w] < c->used[small])) {
                 small = w;
-                small_score = score;
+                small_value = value;
             }
         }
     }
@@ -180,7 +203,7 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
         return empty;
     }
     if (small >= 0) {
-        *adopt = small_score > 0;
+        *adopt = small_value > 0;
         return small;
     }
     return lru >= 0 ? lru : c->cur[slot];
