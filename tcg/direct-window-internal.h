@@ -79,9 +79,12 @@ typedef struct DWInval {
     uint32_t n;
     uint32_t gen;           /* dropped if the window was emptied since */
     uint8_t win;
-    bool upper;             /* a store to an upper-level table queued it */
-    uint64_t table;         /* that table's RAM page, if upper */
+    /* RAM page of the upper-level table whose store queued it, or: */
+    uint64_t table;
 } DWInval;
+
+/* DWInval::table of an invalidation no upper-level store queued. */
+#define DW_NO_TABLE     UINT64_MAX
 
 /* A window that holds no address space yet; one for paging off. */
 #define DW_ROOT_NONE    UINT64_MAX

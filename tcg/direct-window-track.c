@@ -151,8 +151,8 @@ static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
 
 /*
  * Queue pages [first, first + n) of window @win (generation @gen), for
- * a store to the upper-level table at RAM page @table, or (0) another
- * reason.
+ * a store to the upper-level table at RAM page @table, or (DW_NO_TABLE)
+ * another reason.
  */
 static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
                      uint32_t n, uint64_t table)
@@ -164,8 +164,7 @@ static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
         c->pending_all[win] = true;
     } else {
         DWInval inv = {
-            .win = win, .gen = gen, .first = first, .n = n,
-            .upper = table != 0, .table = table,
+            .win = win, .gen = gen, .first = first, .n = n, .table = table,
         };
 
         g_array_append_val(c->pending, inv);
@@ -199,7 +198,7 @@ void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
-    dw_queue(c, win, c->gen[win], first, n, 0);
+    dw_queue(c, win, c->gen[win], first, n, DW_NO_TABLE);
 }
 
 /*
@@ -215,10 +214,10 @@ static void dw_table_forget_if_unused(uint64_t page, GArray *users)
 }
 
 /*
- * Does a store to the upper-level table at RAM page @table (0: none) end
- * the address space of window @win?  Only one to a window that is not
- * current, when the window's root no longer reaches that table (or is
- * it): the process it served has most likely exited, and its page
+ * Does a store to the upper-level table at RAM page @table (DW_NO_TABLE:
+ * none) end the address space of window @win?  Only one to a window that
+ * is not current, when the window's root no longer reaches that table
+ * (or is it): the process it served has most likely exited, and its page
  * directory goes back to the free list.  A kernel window is orphaned
  * (dw_orphan_window): the kernel half it holds is what the next new
  * address space adopts (dw_adopt compares every region's recorded entry
@@ -232,7 +231,7 @@ static bool dw_inval_ends_window(CPUState *cpu, unsigned win,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
-    return table && c->cur[dw_window_slot(win)] != win &&
+    return table != DW_NO_TABLE && c->cur[dw_window_slot(win)] != win &&
            c->root[win] != DW_ROOT_NONE && c->root[win] != DW_ROOT_FLAT &&
            !dw_root_holds_table(cpu, c->root[win], table);
 }
@@ -267,7 +266,7 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
             dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
-                     upper ? page : 0);
+                     upper ? page : DW_NO_TABLE);
             qatomic_inc(&dw_stats.table_invals);
             ends_own |= upper && current_cpu &&
                         current_cpu->cpu_index == u->vcpu &&
@@ -542,7 +541,8 @@ void dw_drain_invalidations_locked(CPUState *cpu)
             }
             continue;
         }
-        if (c->root[inv->win] == DW_ROOT_NONE && inv->upper) {
+        if (c->root[inv->win] == DW_ROOT_NONE &&
+            inv->table != DW_NO_TABLE) {
             /* an orphan's regions do not depend on that table any more */
             continue;
         }
