@@ -77,6 +77,22 @@ static uint64_t dw_root_pde(DWPteReader *r, const struct dw_paging *p,
 }
 
 /*
+ * The RAM page of the directory GiB @i of the address space @p goes
+ * through (PAE), or of its page directory (2-level, @i 0), in *@page;
+ * false when there is none or it is not RAM.
+ */
+static bool dw_root_dir(DWPteReader *r, const struct dw_paging *p,
+                        const uint64_t *pdpte, unsigned i, uint64_t *page)
+{
+    if (p->pae && !(pdpte[i] & PG_PRESENT_MASK)) {
+        return false;
+    }
+    dw_root_pde(r, p, pdpte, i << 9);
+    *page = r->path_ram[0] & TARGET_PAGE_MASK;
+    return r->path_ram[0] != (uint64_t)-1;
+}
+
+/*
  * How many pages of window @w the address space @p would keep if it
  * adopted it (dw_adopt): those of each region whose recorded PDE is
  * @p's too.  @pde caches @p's PDEs across the windows compared, @known
@@ -223,7 +239,6 @@ static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
                           const struct dw_paging *p, unsigned gibs)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
-    uint64_t addr = ((1ULL << p->phys_bits) - 1) & ~0xfffULL;
     uint64_t pdpte[4] = { 0 }, table[4] = { 0 };
     unsigned n_upper = p->pae ? 4 : 1;
     bool ok = true;
@@ -234,26 +249,17 @@ static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
         if (p->pae) {
             dw_read_pdptes(&r, p, pdpte);
         }
+        /*
+         * Another directory may hold the same entries: with page-table
+         * isolation every process has its own copy of the kernel's.  Its
+         * entries are compared below.
+         */
         for (unsigned i = 0; i < n_upper; i++) {
-            r.n_path = 0;
-            if (!(gibs & (1u << i))) {
-                continue;
+            uint64_t dir;
+
+            if ((gibs & (1u << i)) && dw_root_dir(&r, p, pdpte, i, &dir)) {
+                table[i] = dir;
             }
-            if (p->pae) {
-                /*
-                 * Another directory may hold the same entries: with
-                 * page-table isolation every process has its own copy
-                 * of the kernel's.  Its entries are compared below.
-                 */
-                if (!(pdpte[i] & PG_PRESENT_MASK)) {
-                    continue;
-                }
-                dw_read_pte(&r, (pdpte[i] & addr) & p->a20_mask, true);
-            } else {
-                dw_read_pte(&r, (p->cr3 & ~0xfffULL) & p->a20_mask, false);
-            }
-            table[i] = r.path_ram[0] == (uint64_t)-1 ? 0 :
-                       r.path_ram[0] & TARGET_PAGE_MASK;
         }
     }
     for (unsigned i = 0; i < n_upper; i++) {
@@ -290,14 +296,9 @@ static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
                 find_next_bit(c->mapped[win], end, first) >= end) {
                 continue;
             }
-            if (!table[gib]) {
-                /* that GiB's directory changed or is not RAM: drop */
-            } else if (p->pae) {
-                now = dw_read_pte(&r, ((pdpte[gib] & addr) +
-                                       (reg & 511) * 8) & p->a20_mask, true);
-            } else {
-                now = dw_read_pte(&r, ((p->cr3 & ~0xfffULL) + (reg >> 1) * 4)
-                                      & p->a20_mask, false);
+            /* a GiB whose directory is gone or is not RAM: drop */
+            if (table[gib]) {
+                now = dw_root_pde(&r, p, pdpte, reg);
             }
             if (!now || now != c->region_upper[win][reg]) {
                 dw_unmap_pages(cpu, win, first, end - first);
@@ -338,11 +339,9 @@ bool dw_root_holds_table(CPUState *cpu, uint64_t root, uint64_t table)
         dw_pte_reader_init(&r, cpu);
         dw_read_pdptes(&r, &p, pdpte);
         for (unsigned i = 0; i < 4 && !held; i++) {
-            if (pdpte[i] & PG_PRESENT_MASK) {
-                dw_root_pde(&r, &p, pdpte, i << 9);
-                held = r.path_ram[0] != (uint64_t)-1 &&
-                       (r.path_ram[0] & TARGET_PAGE_MASK) == table;
-            }
+            uint64_t dir;
+
+            held = dw_root_dir(&r, &p, pdpte, i, &dir) && dir == table;
         }
     }
     return held;
