@@ -189,6 +189,7 @@ static void walk_put64(uint64_t pa, uint64_t v)
 #define E_A   0x020u
 #define E_D   0x040u
 #define E_PS  0x080u
+#define E_G   0x100u
 
 static uint64_t walk32(const struct dw_paging *p, uint32_t vaddr)
 {
@@ -220,6 +221,14 @@ static void test_walk_legacy(void)
     /* Bit 7 of a 4 KiB PTE is PAT, not a large page. */
     walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_A | E_PS);
     CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID);
+
+    /* G is the leaf's: bit 8 of a PDE that points to a table is not. */
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_A | E_G);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID | DW_WALK_G);
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_W | E_A | E_G);
+    walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_A);
+    CHECK_EQ(walk32(&p, va), 0x1234000 | DW_WALK_VALID);
+    walk_put32(1 * PG + 1 * 4, 2 * PG | E_P | E_W | E_A);
 
     /* Clean leaf: no D in the summary, so a RW mapping is not kept. */
     walk_put32(2 * PG + 3 * 4, 0x1234000 | E_P | E_W | E_U | E_A);
@@ -256,6 +265,11 @@ static void test_walk_pse_a20(void)
                                    E_D);
     CHECK_EQ(walk32(&p, va), 0x00512000 | DW_WALK_VALID | DW_WALK_W |
                              DW_WALK_D | DW_WALK_LARGE);
+    walk_put32(1 * PG + 0x301 * 4, 0x00400000 | E_PS | E_P | E_A | E_G);
+    CHECK_EQ(walk32(&p, va), 0x00512000 | DW_WALK_VALID | DW_WALK_G |
+                             DW_WALK_LARGE);
+    walk_put32(1 * PG + 0x301 * 4, 0x00400000 | E_PS | E_P | E_W | E_A |
+                                   E_D);
     /* Its neighbours differ by the frame only. */
     CHECK_EQ(walk32(&p, va + 5 * PG), walk32(&p, va) + 5 * PG);
     /* PSE-36 or reserved bits: not kept. */

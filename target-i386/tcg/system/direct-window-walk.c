@@ -14,6 +14,7 @@
 #define PTE_A       0x020ULL
 #define PTE_D       0x040ULL
 #define PTE_PS      0x080ULL
+#define PTE_G       0x100ULL
 #define PTE_NX      (1ULL << 63)
 
 /*
@@ -53,7 +54,7 @@ static uint64_t dw_walk_legacy(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = (pde & 0xffc00000ULL) | (vaddr & 0x3ff000);
-        leaf = (pde & PTE_D) | DW_WALK_LARGE;
+        leaf = (pde & (PTE_D | PTE_G)) | DW_WALK_LARGE;
     } else {
         if (!dw_walk_entry(pde, 0, &sum)) {
             return 0;
@@ -64,7 +65,7 @@ static uint64_t dw_walk_legacy(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = pte & 0xfffff000ULL;
-        leaf = pte & PTE_D;
+        leaf = pte & (PTE_D | PTE_G);
     }
     return ((gpa & p->a20_mask) & ~0xfffULL) | DW_WALK_VALID | sum |
            leaf;
@@ -99,7 +100,7 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = (pde & addr & ~0x1fffffULL) | (vaddr & 0x1ff000);
-        leaf = (pde & PTE_D) | DW_WALK_LARGE;
+        leaf = (pde & (PTE_D | PTE_G)) | DW_WALK_LARGE;
     } else {
         if (!dw_walk_entry(pde, rsvd, &sum)) {
             return 0;
@@ -110,7 +111,7 @@ static uint64_t dw_walk_pae(const struct dw_paging *p, uint32_t vaddr,
             return 0;
         }
         gpa = pte & addr;
-        leaf = pte & PTE_D;
+        leaf = pte & (PTE_D | PTE_G);
     }
     return ((gpa & p->a20_mask) & ~0xfffULL) | DW_WALK_VALID | sum |
            leaf;

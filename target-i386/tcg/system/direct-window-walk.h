@@ -50,6 +50,7 @@ typedef uint64_t (*dw_read_phys_fn)(void *opaque, uint64_t pa, bool wide);
 #define DW_WALK_U           0x004   /* U/S set at every level */
 #define DW_WALK_D           0x040   /* leaf Dirty */
 #define DW_WALK_LARGE       0x080   /* a 4 MiB or 2 MiB page */
+#define DW_WALK_G           0x100   /* leaf Global (counts with CR4.PGE) */
 #define DW_WALK_FRAME(s)    ((s) & ~(DW_WALK_PAGE_SIZE - 1))
 
 /*
