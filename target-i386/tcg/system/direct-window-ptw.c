@@ -18,6 +18,7 @@ void dw_pte_reader_init(DWPteReader *r, CPUState *cs)
     r->attrs = cpu_get_mem_attrs(cpu_env(cs));
     r->as = cpu_get_address_space(cs, cpu_asidx_from_attrs(cs, r->attrs));
     r->next = 0;
+    r->n_path = 0;
     for (unsigned i = 0; i < DW_READER_WAYS; i++) {
         r->page[i] = -1;
         r->host[i] = NULL;
