@@ -50,6 +50,10 @@
  */
 #define DW_STICKY_AFTER     4
 #define DW_STICKY_MAX       8192
+/* Code pages whose globalness a vCPU remembers (direct-window-jmp.c) */
+#define DW_JMP_PAGES        64
+/* Non-global jump-cache entries a CR3 write empties one by one */
+#define DW_JMP_FRESH_MAX    512
 
 /* Above this many pages (4 MiB) a range flush resets the whole window. */
 #define DW_RANGE_FLUSH_MAX  1024
@@ -165,6 +169,33 @@ typedef struct DWCpu {
     uint8_t prefill_slot1;
     unsigned prefill_win;
     uint32_t prefill_vaddr;
+    /*
+     * The jump cache across CR3 writes (direct-window-jmp.c), only this
+     * vCPU's thread.  @jmp_global: one bit per entry, set when the
+     * entry's TB was found at a PC the guest maps with global pages;
+     * meaningful only while the entry holds that TB.  @jmp_fresh: the
+     * entries made non-global since the last flush, all of them while
+     * @n_jmp_fresh <= DW_JMP_FRESH_MAX, and @jmp_tracked: a full flush
+     * of ours came first, so no older entry is left unlisted.
+     * @in_cr3_write: the TLB flush under way is a CR3 write's.
+     */
+    unsigned long *jmp_global;
+    uint16_t jmp_fresh[DW_JMP_FRESH_MAX];
+    unsigned n_jmp_fresh;
+    bool jmp_tracked;
+    bool in_cr3_write;
+    /*
+     * Whether code pages are global, as last walked, by virtual and
+     * guest-physical page; good while @gen is @jmp_page_gen, which
+     * every full TLB flush but a CR3 write's bumps.
+     */
+    struct {
+        uint64_t page;
+        uint64_t phys;
+        uint32_t gen;
+        bool global;
+    } jmp_page[DW_JMP_PAGES];
+    uint32_t jmp_page_gen;
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -194,6 +225,9 @@ typedef struct DWStats {
     uint64_t table_pages_dropped; /* window pages those unmapped */
     uint64_t windows_orphaned;  /* kernel windows kept for adoption */
     uint64_t prefills;          /* pages filled on return from a #PF */
+    uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
+    uint64_t jmp_walks;         /* code pages walked for their G bit */
+    uint64_t jmp_sets;          /* jump-cache entries made */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
 } DWStats;
 
@@ -299,5 +333,19 @@ bool dw_root_holds_table(CPUState *cpu, uint64_t root, uint64_t table);
  * the page of a miss that raised a guest page fault waits to be filled.
  */
 void dw_prefill(CPUState *cpu, unsigned win);
+
+/*
+ * Provided by the target too: does the guest map code page @page with
+ * a global page that a CR3 write leaves in the TLB?  Then a TB found
+ * there is right in every address space until the guest invalidates
+ * that page or the global pages.
+ */
+bool dw_code_is_global(CPUState *cpu, vaddr page);
+
+/*
+ * direct-window-jmp.c: forget whether the code pages of [@addr, @addr +
+ * @len) are global (a TLB flush of them; @len 0: of every page).
+ */
+void dw_jmp_forget_pages(CPUState *cpu, vaddr addr, vaddr len);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

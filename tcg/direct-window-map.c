@@ -184,7 +184,11 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
     uint32_t first, last;
     unsigned win;
 
-    if (!dw_enabled || slot < 0 || len == 0) {
+    if (!dw_enabled || len == 0) {
+        return;
+    }
+    dw_jmp_forget_pages(cpu, addr, len);
+    if (slot < 0) {
         return;
     }
     /* A flush is when stores to page tables take effect. */

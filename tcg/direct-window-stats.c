@@ -87,6 +87,13 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.windows_orphaned),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
+    g_string_append_printf(buf, "jump-cache entries made: %" PRIu64
+                           ", code pages walked for G: %" PRIu64
+                           ", CR3 writes that kept global TBs: %" PRIu64
+                           "\n",
+                           qatomic_read(&dw_stats.jmp_sets),
+                           qatomic_read(&dw_stats.jmp_walks),
+                           qatomic_read(&dw_stats.jmp_kept_flushes));
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
                            ", stores to them: %" PRIu64 ", invalidations: %"
                            PRIu64 " (%" PRIu64 " pages)\n",
@@ -121,6 +128,9 @@ static const struct {
     DW_STAT("pages-mapped", pages_mapped),
     DW_STAT("guest-page-faults", guest_faults),
     DW_STAT("prefills", prefills),
+    DW_STAT("jump-cache-entries", jmp_sets),
+    DW_STAT("jump-cache-walks", jmp_walks),
+    DW_STAT("jump-cache-keeps", jmp_kept_flushes),
     DW_STAT("mapping-recounts", recounts),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),

@@ -89,6 +89,16 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len);
 void dw_tlb_flush_cr3(CPUState *cpu);
 
 /*
+ * The jump cache across CR3 writes (tcg/direct-window-jmp.c): note the
+ * entry @hash just made for @tb at @pc, and empty the jump cache for a
+ * TLB flush, keeping during a CR3 write's the entries whose code the
+ * guest maps with global pages.
+ */
+void dw_jmp_cache_set(CPUState *cpu, uint32_t hash, vaddr pc,
+                      const TranslationBlock *tb);
+void dw_flush_jmp_cache(CPUState *cpu);
+
+/*
  * tlb_flush() for a CR0 or CR4 write that changes bits the TLB depends
  * on: the windows are emptied only when the change requires it.
  */

@@ -33,7 +33,9 @@
  *  8. CR4.PGE toggled with global pages mapped and changed, and with
  *     PAE after a PDPTE changed (the toggle loads the PDPTEs);
  *  9. Accessed and Dirty where the architecture fixes them, and a hash of
- *     every table after each phase (the runner compares both modes).
+ *     every table after each phase (the runner compares both modes);
+ * 10. code in global and non-global pages called across CR3 writes:
+ *     the fast mode keeps the TBs of global pages in its jump cache.
  *
  * All of it runs with 2-level paging (and PSE), then again with PAE.
  * Every read is checked against a software walk of the tables as they
@@ -2506,6 +2508,135 @@ struct phase {
     void (*run)(void);
 };
 
+/* ------------------------------------------------------------------ */
+/* 10. Code in global and non-global pages                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The fast mode keeps the TBs its jump cache found in global pages
+ * across CR3 writes, as the architecture keeps their translations, and
+ * drops the others.  So code is checked like data: each code frame
+ * holds a function that stores its own number to user_val, and a call
+ * of a page, at CPL0 or CPL3 and always indirect (a jump-cache lookup),
+ * must run the frame that a software walk finds after each flush.
+ */
+#define CODE_FRAME(k)   FRAME(1540 + (k))
+#define CODE_PRIV       (PRIV + 440 * 4096)
+#define CODE_GLOBAL     (GLOBAL + 40 * 4096)
+
+/* Frame @k: movl $v, user_val; ret */
+static void put_code(u32 k, u32 v)
+{
+    volatile u8 *p = (volatile u8 *)CODE_FRAME(k);
+    u32 a = (u32)&user_val;
+
+    p[0] = 0xc7;
+    p[1] = 0x05;
+    for (u32 i = 0; i < 4; i++) {
+        p[2 + i] = a >> (8 * i);
+        p[6 + i] = v >> (8 * i);
+    }
+    p[10] = 0xc3;
+}
+
+static void call_page(u32 lin, int cpl3)
+{
+    u32 phys = walk(cur, lin), want = ~0u;
+
+    if (phys != NO_PHYS && phys != NO_CHECK) {
+        want = *(volatile u32 *)((phys & ~0xfffu) + 6);
+    }
+    user_val = ~0u;
+    if (cpl3) {
+        run_user((void (*)(u32))lin, 0);
+    } else {
+        ((void (*)(void))lin)();
+    }
+    ncases++;
+    mix(user_val);
+    expect(user_val == want, cpl3 ? "CPL3 call" : "CPL0 call", lin,
+           user_val, want);
+}
+
+static void code_pages(void)
+{
+    u32 cr4 = read_cr4() & ~CR4_PGE;
+
+    /* 0-7: A's and B's own pages; 8-15 global ones; 16-31 spares */
+    for (u32 k = 0; k < 32; k++) {
+        put_code(k, 0xc0de0000u | k);
+    }
+    for (u32 j = 0; j < 4; j++) {
+        set_pte(sa->priv, CODE_PRIV + j * 4096, CODE_FRAME(j) | RWU);
+        set_pte(sb->priv, CODE_PRIV + j * 4096, CODE_FRAME(4 + j) | RWU);
+        set_pte(global_pt, CODE_GLOBAL + j * 4096,
+                CODE_FRAME(8 + j) | RWU | PTE_G);
+    }
+    write_cr4(cr4 | CR4_PGE);
+    use(sa);
+    for (u32 r = 0; r < 1024; r++) {
+        u32 j = r & 3, lin = CODE_PRIV + j * 4096;
+        int cpl3 = r & 4;
+
+        call_page(lin, cpl3);
+        use(other());
+        call_page(lin, cpl3);
+        if (r % 8 == 5) {
+            /* the other space's page moves while it is switched out */
+            struct space *o = other();
+
+            set_pte(o->priv, lin, CODE_FRAME(16 + (r & 15)) | RWU);
+            use(o);
+            call_page(lin, !cpl3);
+        }
+        if (r % 16 == 11) {
+            put_code(16 + (r & 15), 0xc0de1000u + r);
+            call_page(lin, cpl3);
+            use(other());
+            call_page(lin, cpl3);
+        }
+    }
+    verdict("code in non-global pages that differ between two spaces, "
+            "moved while switched out and rewritten: every call after a "
+            "CR3 write runs the frame its space maps now");
+
+    for (u32 r = 0; r < 1024; r++) {
+        u32 j = r & 3, lin = CODE_GLOBAL + j * 4096;
+        int cpl3 = r & 4;
+
+        call_page(lin, cpl3);
+        use(other());
+        call_page(lin, cpl3);
+        if (r % 4 == 2) {
+            set_pte(global_pt, lin,
+                    CODE_FRAME(8 + ((r / 4) & 7)) | RWU | PTE_G);
+            use(other());
+            /* a global page may outlive the CR3 write: no call here */
+            pge_flush(cr4, lin, CODE_PRIV, r / 4);
+            call_page(lin, cpl3);
+        }
+        if (r % 32 == 17) {
+            put_code(8 + ((r / 4) & 7), 0xc0de2000u + r);
+            call_page(lin, cpl3);
+        }
+    }
+    verdict("code in global pages, called across CR3 writes, moved and "
+            "then flushed by INVLPG or a CR4.PGE toggle, and rewritten: "
+            "every call runs the frame the page maps now");
+
+    write_cr4(cr4);
+    for (u32 r = 0; r < 256; r++) {
+        u32 lin = CODE_GLOBAL + (r & 3) * 4096;
+
+        call_page(lin, r & 4);
+        set_pte(global_pt, lin, CODE_FRAME(8 + (r & 7)) | RWU | PTE_G);
+        use(r & 8 ? other() : cur);
+        call_page(lin, r & 4);
+    }
+    verdict("CR4.PGE=0: code in pages marked global is flushed by a CR3 "
+            "write like any other");
+}
+
 static const struct phase phases[] = {
     { "reload", reload_cases },
     { "spaces", spaces_cases },
@@ -2516,6 +2647,7 @@ static const struct phase phases[] = {
     { "wp", wp_toggle },
     { "pge", pge_toggle },
     { "accessed-dirty", accessed_dirty },
+    { "code", code_pages },
 };
 
 static void run_format(int p)

@@ -29,6 +29,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
+#include "qemu/rcu.h"
 #include "qemu/timer.h"
 #include "exec/cputlb.h"
 #include "exec/exec-all.h"
@@ -443,14 +444,35 @@ static void dw_switch_classic(CPUState *cpu, uint64_t root)
     }
 }
 
-/* Flush the softmmu TLB, leaving the windows as they are. */
-static void dw_tlb_flush_keep(CPUState *cpu)
+/*
+ * Flush the softmmu TLB, leaving the windows as they are; for a CR3
+ * write (@cr3), the jump-cache entries of global pages too.
+ */
+static void dw_tlb_flush_keep(CPUState *cpu, bool cr3)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     c->in_cr3_flush = true;
+    c->in_cr3_write = cr3;
     tlb_flush(cpu);
+    c->in_cr3_write = false;
     c->in_cr3_flush = false;
+}
+
+bool dw_code_is_global(CPUState *cpu, vaddr page)
+{
+    struct dw_paging p;
+    DWPteReader r;
+    uint64_t sum;
+
+    if (!(cpu_env(cpu)->cr[4] & CR4_PGE_MASK) || !dw_paging_of(cpu, &p)) {
+        return false;
+    }
+    WITH_RCU_READ_LOCK_GUARD() {
+        dw_pte_reader_init(&r, cpu);
+        sum = dw_walk(&p, page, dw_read_pte, &r);
+    }
+    return (sum & DW_WALK_VALID) && (sum & DW_WALK_G);
 }
 
 void dw_tlb_flush_cr3(CPUState *cpu)
@@ -478,7 +500,7 @@ void dw_tlb_flush_cr3(CPUState *cpu)
         dw_check_pdptes(cpu, &p);
     }
     qatomic_add(&dw_stats.cr3_ns, get_clock() - start);
-    dw_tlb_flush_keep(cpu);
+    dw_tlb_flush_keep(cpu, true);
 }
 
 void dw_tlb_flush_cr0(CPUState *cpu, uint64_t old_cr0, uint64_t new_cr0)
@@ -501,7 +523,7 @@ void dw_tlb_flush_cr0(CPUState *cpu, uint64_t old_cr0, uint64_t new_cr0)
         }
         qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     }
-    dw_tlb_flush_keep(cpu);
+    dw_tlb_flush_keep(cpu, false);
 }
 
 void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4)
@@ -525,5 +547,5 @@ void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4)
         ((old_cr4 ^ new_cr4) & CR4_PGE_MASK)) {
         dw_check_pdptes(cpu, &p);
     }
-    dw_tlb_flush_keep(cpu);
+    dw_tlb_flush_keep(cpu, false);
 }
