@@ -156,6 +156,7 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
         /* Not accessible: fill again, raising the guest's page fault. */
         qatomic_inc(&dw_stats.guest_faults);
         c->prefill_slot1 = dw_window_slot(win) + 1;
+        dw_gs_forget();
         c->prefill_win = win;
         c->prefill_vaddr = vaddr;
         probe_access_full(env, vaddr, 1, type, mmu_idx, false,

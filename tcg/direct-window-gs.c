@@ -19,6 +19,8 @@
 #include <asm/prctl.h>
 #endif
 
+__thread uint8_t dw_gs_slot1;
+
 /* GS base as this thread last set it, and as it was outside cpu_exec. */
 static __thread uintptr_t dw_thread_gs;
 static __thread uintptr_t dw_thread_saved_gs;
@@ -59,8 +61,15 @@ void dw_cpu_exec_enter(CPUState *cpu)
     dw_thread_ready = true;
 }
 
+void dw_gs_forget(void)
+{
+    dw_gs_slot1 = 0;
+}
+
 void dw_cpu_exec_exit(CPUState *cpu)
 {
+    /* With one thread for every vCPU, the next may be another. */
+    dw_gs_forget();
     if (dw_enabled && dw_thread_ready) {
         dw_set_gs(dw_thread_saved_gs);
     }
@@ -81,7 +90,7 @@ static void dw_classic_switch(CPUState *cpu, unsigned slot)
     qatomic_inc(&dw_stats.classic_switches);
 }
 
-void dw_enter_tb(CPUState *cpu, uint8_t slot1)
+void dw_enter_tb_slow(CPUState *cpu, uint8_t slot1)
 {
     DWCpu *c;
 
@@ -99,6 +108,10 @@ void dw_enter_tb(CPUState *cpu, uint8_t slot1)
         dw_prefill(cpu, c->cur[slot1 - 1]);
     }
     dw_set_gs(c->gs[c->cur[slot1 - 1]]);
+    /* Right until the slot's window changes or a prefill waits. */
+    if (!c->prefill_slot1) {
+        dw_gs_slot1 = slot1;
+    }
 }
 
 bool dw_unseparated(void)

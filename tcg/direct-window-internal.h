@@ -304,6 +304,13 @@ void dw_canary_verify(bool at_exit);
 /* direct-window-stats.c: the -d fast report, at exit */
 void dw_log_stats(void);
 
+/*
+ * direct-window-gs.c: this thread's GS may no longer be its slot's
+ * current window (a slot changed windows, a prefill waits), so the next
+ * TB entry must look.  Only the vCPU's own thread.
+ */
+void dw_gs_forget(void);
+
 /* direct-window-fault.c */
 bool dw_is_sticky(uint64_t phys_pc);
 bool dw_fault_init(Error **errp);

@@ -71,8 +71,20 @@ bool dw_unseparated(void);
 /*
  * Load GS for a TB with window slot + 1 @slot1 (0: leave GS alone); in
  * fast=classic, empty the window when @slot1 is another MMU index.
+ * dw_gs_slot1 is the slot + 1 whose current window this thread's GS
+ * holds, 0 when unknown: TBs are entered some twenty times per system
+ * call, nearly always with GS already right, and that test needs no
+ * call.
  */
-void dw_enter_tb(CPUState *cpu, uint8_t slot1);
+extern __thread uint8_t dw_gs_slot1;
+void dw_enter_tb_slow(CPUState *cpu, uint8_t slot1);
+
+static inline void dw_enter_tb(CPUState *cpu, uint8_t slot1)
+{
+    if (slot1 != dw_gs_slot1) {
+        dw_enter_tb_slow(cpu, slot1);
+    }
+}
 
 /* Save the thread's GS base on entry to cpu_exec, restore it on exit. */
 void dw_cpu_exec_enter(CPUState *cpu);

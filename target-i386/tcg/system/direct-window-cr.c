@@ -381,6 +381,7 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
             c->root[w] = root;
         }
         c->cur[slot] = w;
+        dw_gs_forget();
     }
     c->used[c->cur[slot]] = ++c->clock;
 }
