@@ -227,7 +227,6 @@ typedef struct DWStats {
     uint64_t prefills;          /* pages filled on return from a #PF */
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
     uint64_t jmp_walks;         /* code pages walked for their G bit */
-    uint64_t jmp_sets;          /* jump-cache entries made */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
 } DWStats;
 
@@ -258,6 +257,12 @@ extern uint64_t dw_total_pages;
 /* direct-window-map.c, with the TLB lock held */
 void dw_forget_all(DWCpu *c, unsigned win);
 void dw_empty_window(CPUState *cpu, unsigned win);
+/*
+ * The first page of [@page, @end) mapped in window @win, else @end; the
+ * per-word summary skips the empty stretches of the 4 GiB quickly.
+ */
+uint32_t dw_next_mapped(const DWCpu *c, unsigned win, uint32_t page,
+                        uint32_t end);
 void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n);
 void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,

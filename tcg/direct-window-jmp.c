@@ -102,7 +102,6 @@ void dw_jmp_cache_set(CPUState *cpu, uint32_t hash, vaddr pc,
         return;
     }
     c = &dw_cpus[cpu->cpu_index];
-    qatomic_inc(&dw_stats.jmp_sets);
     if (!c->jmp_global) {
         c->jmp_global = bitmap_new(TB_JMP_CACHE_SIZE);
     }

@@ -122,6 +122,31 @@ void dw_flush_mmuidx(CPUState *cpu, int mmu_idx)
     }
 }
 
+uint32_t dw_next_mapped(const DWCpu *c, unsigned win, uint32_t page,
+                        uint32_t end)
+{
+    while (page < end) {
+        unsigned long w = find_next_bit(c->mapped_words[win],
+                                        BIT_WORD(end - 1) + 1,
+                                        BIT_WORD(page));
+        unsigned long bits;
+
+        if (w > BIT_WORD(end - 1)) {
+            return end;
+        }
+        if (w > BIT_WORD(page)) {
+            page = w * BITS_PER_LONG;
+        }
+        bits = c->mapped[win][w] & (~0UL << (page % BITS_PER_LONG));
+        if (bits) {
+            page = w * BITS_PER_LONG + ctzl(bits);
+            return MIN(page, end);
+        }
+        page = (w + 1) * BITS_PER_LONG;
+    }
+    return end;
+}
+
 /*
  * Unmap [first, first + n) of one window: one mmap per mapped run.  The
  * range may be a whole GiB (a PAE PDPTE changed) with little mapped:
@@ -137,7 +162,7 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
         bool hit;
 
         if (!run) {
-            p = find_next_bit(c->mapped[win], end, p);
+            p = dw_next_mapped(c, win, p, end);
         }
         hit = p < end && test_bit(p, c->mapped[win]);
         if (hit) {

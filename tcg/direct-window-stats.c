@@ -87,11 +87,9 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.windows_orphaned),
         qatomic_read(&dw_stats.fill_ns) / 1000,
         qatomic_read(&dw_stats.unmap_ns) / 1000);
-    g_string_append_printf(buf, "jump-cache entries made: %" PRIu64
-                           ", code pages walked for G: %" PRIu64
+    g_string_append_printf(buf, "code pages walked for G: %" PRIu64
                            ", CR3 writes that kept global TBs: %" PRIu64
                            "\n",
-                           qatomic_read(&dw_stats.jmp_sets),
                            qatomic_read(&dw_stats.jmp_walks),
                            qatomic_read(&dw_stats.jmp_kept_flushes));
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
@@ -128,7 +126,6 @@ static const struct {
     DW_STAT("pages-mapped", pages_mapped),
     DW_STAT("guest-page-faults", guest_faults),
     DW_STAT("prefills", prefills),
-    DW_STAT("jump-cache-entries", jmp_sets),
     DW_STAT("jump-cache-walks", jmp_walks),
     DW_STAT("jump-cache-keeps", jmp_kept_flushes),
     DW_STAT("mapping-recounts", recounts),

@@ -189,7 +189,7 @@ static bool dw_own_range_unmapped(unsigned vcpu, unsigned win,
         return false;
     }
     c = &dw_cpus[vcpu];
-    return find_next_bit(c->mapped[win], (uint64_t)first + n, first) >=
+    return dw_next_mapped(c, win, first, first + n) >=
            (uint64_t)first + n;
 }
 
@@ -476,7 +476,7 @@ static void dw_orphan_window(CPUState *cpu, unsigned win)
     const uint32_t table_span = 2u << DW_REGION_BITS;
     uint64_t page = 0;
 
-    while ((page = find_next_bit(c->mapped[win], DW_GUEST_PAGES, page)) <
+    while ((page = dw_next_mapped(c, win, page, DW_GUEST_PAGES)) <
            DW_GUEST_PAGES) {
         uint32_t reg = page >> DW_REGION_BITS;
         uint32_t first = reg << DW_REGION_BITS;
@@ -488,7 +488,7 @@ static void dw_orphan_window(CPUState *cpu, unsigned win)
     }
     /* A leaf table spanning two dropped regions: untrack it whole. */
     for (uint32_t first = 0; first < DW_GUEST_PAGES; first += table_span) {
-        if (find_next_bit(c->mapped[win], first + table_span, first) >=
+        if (dw_next_mapped(c, win, first, first + table_span) >=
             first + table_span) {
             dw_untrack_regions(cpu, win, first, table_span);
         }

@@ -108,7 +108,7 @@ static uint32_t dw_adopt_keeps(DWCpu *c, unsigned w, DWPteReader *r,
     uint32_t kept = 0;
     uint64_t page = 0;
 
-    while ((page = find_next_bit(c->mapped[w], DW_GUEST_PAGES, page)) <
+    while ((page = dw_next_mapped(c, w, page, DW_GUEST_PAGES)) <
            DW_GUEST_PAGES) {
         uint32_t reg = page >> DW_REGION_BITS;
         uint32_t first = reg << DW_REGION_BITS;
@@ -294,7 +294,7 @@ static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
             uint64_t now = 0;
 
             if (!(gibs & (1u << gib)) ||
-                find_next_bit(c->mapped[win], end, first) >= end) {
+                dw_next_mapped(c, win, first, end) >= end) {
                 continue;
             }
             /* a GiB whose directory is gone or is not RAM: drop */
