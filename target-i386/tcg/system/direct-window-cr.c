@@ -147,10 +147,13 @@ static int64_t dw_adopt_value(DWCpu *c, unsigned w, uint32_t kept)
  * same and an orphan holds it for nobody (a fork+exec+exit costs three
  * new roots, and the window of an exited process is orphaned when its
  * page directory is reused).  Then an empty window.  Then, in a kernel
- * slot, the window with the fewest pages, the least recently used among
- * equals, adopted if that is worth anything: the kernel slots also hold
- * the roots the kernel enters and leaves through under page-table
- * isolation, whose kernel half is nearly empty.  In the user slot, the
+ * slot, the live window worth most to the new root too, the least
+ * recently used among equals, adopted if that is worth anything.  Taking
+ * the smallest instead handed a kernel root the nearly empty window of
+ * an isolation user root, and with more processes alive than windows
+ * (a shell pipeline) every kernel root refilled its kernel half at each
+ * switch; the owner of a full window gets the kernel half back by
+ * adopting in turn.  In the user slot, the
  * least recently used window.  A live window is never taken while an
  * empty one is left: with page-table isolation every process has two
  * roots, and taking another process's window makes it refault or take
@@ -160,8 +163,8 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
                                const struct dw_paging *p, bool *adopt)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
-    int orphan = -1, empty = -1, lru = -1, small = -1;
-    int64_t best = 0, small_value = 0;
+    int orphan = -1, empty = -1, lru = -1, live = -1;
+    int64_t best = 0, live_value = 0;
     uint64_t pdpte[4] = { 0 };
     g_autofree uint64_t *pde = NULL;
     g_autofree unsigned long *known = NULL;
@@ -203,11 +206,10 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
                 orphan = w;
                 best = value;
             }
-            if (small < 0 || c->n_mapped[w] < c->n_mapped[small] ||
-                (c->n_mapped[w] == c->n_mapped[small] &&
-                 c->used[w] < c->used[small])) {
-                small = w;
-                small_value = value;
+            if (live < 0 || value > live_value ||
+                (value == live_value && c->used[w] < c->used[live])) {
+                live = w;
+                live_value = value;
             }
         }
     }
@@ -219,9 +221,9 @@ static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
     if (empty >= 0) {
         return empty;
     }
-    if (small >= 0) {
-        *adopt = small_value > 0;
-        return small;
+    if (live >= 0) {
+        *adopt = live_value > 0;
+        return live;
     }
     return lru >= 0 ? lru : c->cur[slot];
 }

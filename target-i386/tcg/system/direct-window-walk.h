@@ -21,13 +21,12 @@
 
 
 /*
- * A CR3 write flushes the whole softmmu TLB, yet most of a window stays
- * right: kernel pages look the same in every address space, and a
- * process's pages are the same when it is switched back in.  Refilling
- * them costs a signal each here, so on a CR3 write every mapped page is
- * walked again under the new CR3 and kept if its translation is
- * unchanged.  That is what a CPU is allowed to do anyway (it may load
- * TLB entries at any time from present, accessed entries).
+ * A mapping a window made for a fault must be the translation the CPU
+ * would use now; the walk summarises one so that it can be checked
+ * against the tables as they are (a fill's neighbours, a prefill after
+ * the guest's page-fault handler, the G bit of a code page).  That is
+ * what a CPU is allowed to do anyway: it may load TLB entries at any
+ * time from present, accessed entries.
  *
  * The walk is side-effect free: it never sets Accessed or Dirty, so a
  * page whose entries lack them is "unknown" and must fault again.
