@@ -2558,6 +2558,14 @@ static void call_page(u32 lin, int cpl3)
            user_val, want);
 }
 
+/* Call @lin in the current space, switch to the other, call it there. */
+static void call_in_both(u32 lin, int cpl3)
+{
+    call_page(lin, cpl3);
+    use(other());
+    call_page(lin, cpl3);
+}
+
 static void code_pages(void)
 {
     u32 cr4 = read_cr4() & ~CR4_PGE;
@@ -2578,9 +2586,7 @@ static void code_pages(void)
         u32 j = r & 3, lin = CODE_PRIV + j * 4096;
         int cpl3 = r & 4;
 
-        call_page(lin, cpl3);
-        use(other());
-        call_page(lin, cpl3);
+        call_in_both(lin, cpl3);
         if (r % 8 == 5) {
             /* the other space's page moves while it is switched out */
             struct space *o = other();
@@ -2591,9 +2597,7 @@ static void code_pages(void)
         }
         if (r % 16 == 11) {
             put_code(16 + (r & 15), 0xc0de1000u + r);
-            call_page(lin, cpl3);
-            use(other());
-            call_page(lin, cpl3);
+            call_in_both(lin, cpl3);
         }
     }
     verdict("code in non-global pages that differ between two spaces, "
@@ -2604,9 +2608,7 @@ static void code_pages(void)
         u32 j = r & 3, lin = CODE_GLOBAL + j * 4096;
         int cpl3 = r & 4;
 
-        call_page(lin, cpl3);
-        use(other());
-        call_page(lin, cpl3);
+        call_in_both(lin, cpl3);
         if (r % 4 == 2) {
             set_pte(global_pt, lin,
                     CODE_FRAME(8 + ((r / 4) & 7)) | RWU | PTE_G);

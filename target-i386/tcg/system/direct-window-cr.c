@@ -153,11 +153,11 @@ static int64_t dw_adopt_value(DWCpu *c, unsigned w, uint32_t kept)
  * an isolation user root, and with more processes alive than windows
  * (a shell pipeline) every kernel root refilled its kernel half at each
  * switch; the owner of a full window gets the kernel half back by
- * adopting in turn.  In the user slot, the
- * least recently used window.  A live window is never taken while an
- * empty one is left: with page-table isolation every process has two
- * roots, and taking another process's window makes it refault or take
- * one back at its next switch.
+ * adopting in turn.  In the user slot, the least recently used window.
+ * A live window is never taken while an empty one is left: with
+ * page-table isolation every process has two roots, and taking another
+ * process's window makes it refault or take one back at its next
+ * switch.
  */
 static unsigned dw_pick_victim(CPUState *cpu, unsigned slot,
                                const struct dw_paging *p, bool *adopt)
