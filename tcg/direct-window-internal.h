@@ -106,6 +106,15 @@ typedef struct DWInval {
  * window and generation, or has an invalidation queued.  So a window is
  * right for its root whenever the vCPU has applied its queue.
  */
+/* One entry of the second-level jump cache: @pc's TB when made. */
+typedef struct DWJmpL2Entry {
+    vaddr pc;
+    TranslationBlock *tb;
+    uint32_t gen;           /* the vCPU's jmp_l2_gen when made */
+    uint32_t space_gen;     /* its jmp_l2_space_gen, 0 for a global page */
+    uint32_t page_gen;      /* its generation of @pc's page */
+} DWJmpL2Entry;
+
 typedef struct DWCpu {
     uintptr_t gs[DW_NB_WINDOWS];        /* window bases */
     unsigned long *mapped[DW_NB_WINDOWS]; /* guest pages mapped */
@@ -201,6 +210,17 @@ typedef struct DWCpu {
         bool global;
     } jmp_page[DW_JMP_PAGES];
     uint32_t jmp_page_gen;
+    /*
+     * The second-level jump cache (direct-window-jmp-l2.c), made on
+     * first use; an entry is good while it carries @jmp_l2_gen, its
+     * page's generation in @jmp_l2_page_gen, and @jmp_l2_space_gen too
+     * unless its page is global (0).  Other threads only bump
+     * @jmp_l2_gen.
+     */
+    DWJmpL2Entry *jmp_l2;
+    uint32_t *jmp_l2_page_gen;
+    uint32_t jmp_l2_gen;
+    uint32_t jmp_l2_space_gen;
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -232,6 +252,7 @@ typedef struct DWStats {
     uint64_t prefills;          /* pages filled on return from a #PF */
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
     uint64_t jmp_walks;         /* code pages walked for their G bit */
+    uint64_t jmp_l2_hits;       /* jump-cache misses the second level had */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
     uint64_t churn_keys;        /* code found to fill pages that die young */
     uint64_t churn_epochs;      /* times such code was made direct again */
@@ -375,5 +396,10 @@ bool dw_code_is_global(CPUState *cpu, vaddr page);
  * @len) are global (a TLB flush of them; @len 0: of every page).
  */
 void dw_jmp_forget_pages(CPUState *cpu, vaddr addr, vaddr len);
+/* Is @tb, found at @pc, on pages the guest maps global? */
+bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
+                      const TranslationBlock *tb);
+/* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
+void dw_jmp_l2_new_space(DWCpu *c);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

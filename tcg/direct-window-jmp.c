@@ -75,8 +75,8 @@ void dw_jmp_forget_pages(CPUState *cpu, vaddr addr, vaddr len)
     }
 }
 
-static bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
-                             const TranslationBlock *tb)
+bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
+                      const TranslationBlock *tb)
 {
     vaddr last = pc + MAX(tb->size, 1) - 1;
 
@@ -140,6 +140,7 @@ static void dw_jmp_flush_fresh(CPUState *cpu, DWCpu *c)
         }
     }
     c->n_jmp_fresh = 0;
+    dw_jmp_l2_new_space(c);
     qatomic_inc(&dw_stats.jmp_kept_flushes);
 }
 

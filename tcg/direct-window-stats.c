@@ -90,9 +90,11 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.unmap_ns) / 1000);
     g_string_append_printf(buf, "code pages walked for G: %" PRIu64
                            ", CR3 writes that kept global TBs: %" PRIu64
-                           "\n",
+                           ", jump-cache misses found in the second "
+                           "level: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.jmp_walks),
-                           qatomic_read(&dw_stats.jmp_kept_flushes));
+                           qatomic_read(&dw_stats.jmp_kept_flushes),
+                           qatomic_read(&dw_stats.jmp_l2_hits));
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
                            ", stores to them: %" PRIu64 ", invalidations: %"
                            PRIu64 " (%" PRIu64 " pages)\n",
@@ -134,6 +136,7 @@ static const struct {
     DW_STAT("prefills", prefills),
     DW_STAT("jump-cache-walks", jmp_walks),
     DW_STAT("jump-cache-keeps", jmp_kept_flushes),
+    DW_STAT("jump-cache-l2-hits", jmp_l2_hits),
     DW_STAT("mapping-recounts", recounts),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),

@@ -111,6 +111,18 @@ void dw_jmp_cache_set(CPUState *cpu, uint32_t hash, vaddr pc,
 void dw_flush_jmp_cache(CPUState *cpu);
 
 /*
+ * The second-level jump cache (tcg/direct-window-jmp-l2.c), fast mode
+ * only: the TB a jump-cache miss at @pc finds there (NULL: look in the
+ * hash table), the TB the hash table gave (NULL: none); and what empties
+ * entries: every jump-cache flush, and one page's.
+ */
+TranslationBlock *dw_jmp_l2_find(CPUState *cpu, vaddr pc, uint64_t cs_base,
+                                 uint32_t flags, uint32_t cflags);
+void dw_jmp_l2_set(CPUState *cpu, vaddr pc, TranslationBlock *tb);
+void dw_jmp_l2_flush(CPUState *cpu);
+void dw_jmp_l2_clear_page(CPUState *cpu, vaddr page);
+
+/*
  * tlb_flush() for a CR0 or CR4 write that changes bits the TLB depends
  * on: the windows are emptied only when the change requires it.
  */
