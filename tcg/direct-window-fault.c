@@ -34,123 +34,14 @@ static QemuMutex dw_sticky_lock;
 static GHashTable *dw_slow_count;
 static GHashTable *dw_sticky;
 
-/*
- * Which code fills pages that die young (direct-window-churn.h), by
- * guest-physical TB start, and since when; under dw_sticky_lock.
- */
-static struct dw_churn_scores dw_churn;
-static int64_t dw_churn_since;
-
-/* Scores are forgotten this often, so that code comes back direct. */
-#define DW_CHURN_EPOCH_NS   (10 * NANOSECONDS_PER_SECOND)
-
-/* No TB: a fill that no code key can be charged for. */
-#define DW_NO_KEY           UINT64_MAX
-
 bool dw_is_sticky(uint64_t phys_pc)
 {
     bool sticky;
 
     qemu_mutex_lock(&dw_sticky_lock);
-    sticky = g_hash_table_contains(dw_sticky, GSIZE_TO_POINTER(phys_pc)) ||
-             dw_churn_churns(&dw_churn, phys_pc);
+    sticky = g_hash_table_contains(dw_sticky, GSIZE_TO_POINTER(phys_pc));
     qemu_mutex_unlock(&dw_sticky_lock);
     return sticky;
-}
-
-void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
-                        uint64_t key)
-{
-    DWCpu *c = &dw_cpus[cpu->cpu_index];
-
-    if (key == DW_NO_KEY) {
-        return;
-    }
-    dw_churn_ring_note(c->churn, win, c->gen[win], page, key);
-    qemu_mutex_lock(&dw_sticky_lock);
-    dw_churn_count_fill(&dw_churn, key);
-    qemu_mutex_unlock(&dw_sticky_lock);
-}
-
-void dw_churn_note_drop(CPUState *cpu, unsigned win, uint32_t first,
-                        uint32_t n)
-{
-    DWCpu *c = &dw_cpus[cpu->cpu_index];
-    uint64_t keys[DW_CHURN_RING];
-    unsigned found;
-
-    found = dw_churn_ring_drop(c->churn, win, c->gen[win], first, n, keys,
-                               ARRAY_SIZE(keys));
-    if (!found) {
-        return;
-    }
-    qemu_mutex_lock(&dw_sticky_lock);
-    for (unsigned i = 0; i < found; i++) {
-        if (dw_churn_count_young(&dw_churn, keys[i])) {
-            qatomic_inc(&dw_stats.churn_keys);
-        }
-    }
-    qemu_mutex_unlock(&dw_sticky_lock);
-}
-
-/*
- * Past an epoch, forget the scores and translate again the code that
- * churned, now with direct accesses: it may have moved on to pages that
- * live.  Code that still churns is found again after DW_CHURN_MIN young
- * deaths, a few fills' worth of time.
- */
-static void dw_churn_new_epoch(int64_t now)
-{
-    uint64_t keys[DW_CHURN_KEYS];
-    unsigned n = 0;
-
-    qemu_mutex_lock(&dw_sticky_lock);
-    if (now - dw_churn_since < DW_CHURN_EPOCH_NS) {
-        qemu_mutex_unlock(&dw_sticky_lock);
-        return;
-    }
-    for (unsigned i = 0; i < DW_CHURN_KEYS; i++) {
-        if (dw_churn.s[i].used && dw_churn.s[i].churns) {
-            keys[n++] = dw_churn.s[i].key;
-        }
-    }
-    dw_churn_scores_reset(&dw_churn);
-    dw_churn_since = now;
-    qemu_mutex_unlock(&dw_sticky_lock);
-
-    for (unsigned i = 0; i < n; i++) {
-        tb_invalidate_phys_range(keys[i], keys[i]);
-    }
-    if (n) {
-        qatomic_inc(&dw_stats.churn_epochs);
-    }
-}
-
-/*
- * The guest-physical start of @tb, the key its fills are scored by; and
- * whether that code churns.  A TB made before it did is invalidated, so
- * that it is made again without direct accesses.
- */
-static uint64_t dw_churn_check(TranslationBlock *tb, int64_t now,
-                               bool *churns)
-{
-    uint64_t key;
-
-    *churns = false;
-    if (!tb || tb_page_addr0(tb) == -1) {
-        return DW_NO_KEY;
-    }
-    if (now - qatomic_read(&dw_churn_since) >= DW_CHURN_EPOCH_NS) {
-        dw_churn_new_epoch(now);
-    }
-    key = tb_page_addr0(tb);
-    qemu_mutex_lock(&dw_sticky_lock);
-    *churns = dw_churn_churns(&dw_churn, key);
-    qemu_mutex_unlock(&dw_sticky_lock);
-    if (*churns && !(tb_cflags(tb) & CF_INVALID)) {
-        tb_phys_invalidate(tb, -1);
-    }
-    return key;
 }
 
 #if DW_HOST_SUPPORTED
@@ -241,8 +132,6 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     void *host;
     int flags, cause;
     int64_t start = get_clock();
-    uint64_t key;
-    bool churns;
 
     qatomic_inc(&dw_stats.faults);
     if (in_guard) {
@@ -253,19 +142,6 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     }
     if (!QTAILQ_EMPTY(&cpu->watchpoints)) {
         dw_slow(cpu, ra, DW_SLOW_WATCH);
-    }
-    /*
-     * Only user code is scored.  The kernel's serves every process: a
-     * system-call path that reads the caller's stack fills that page once
-     * per process, which dies young when processes are short-lived, but
-     * serves every call of a long-lived one; made non-direct, it would
-     * take a softmmu TLB miss after every flush (with page-table
-     * isolation, every call).
-     */
-    key = DW_NO_KEY;
-    churns = false;
-    if (dw_window_slot(win) == DW_USER_SLOT) {
-        key = dw_churn_check(tcg_tb_lookup(ra), start, &churns);
     }
 
     /*
@@ -279,23 +155,16 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
 
         /* Not accessible: fill again, raising the guest's page fault. */
         qatomic_inc(&dw_stats.guest_faults);
-        /* Code that churns retries without direct accesses: no prefill. */
-        if (!churns) {
-            c->prefill_slot1 = dw_window_slot(win) + 1;
-            dw_gs_forget();
-            c->prefill_win = win;
-            c->prefill_vaddr = vaddr;
-            c->prefill_key = key;
-        }
+        c->prefill_slot1 = dw_window_slot(win) + 1;
+        dw_gs_forget();
+        c->prefill_win = win;
+        c->prefill_vaddr = vaddr;
         probe_access_full(env, vaddr, 1, type, mmu_idx, false,
                           &host, &full, ra);
         return;
     }
     if (flags || !host) {
         dw_slow(cpu, ra, dw_slow_cause(flags));
-    }
-    if (churns) {
-        dw_slow(cpu, ra, DW_SLOW_CHURN);
     }
     cause = dw_map_page(cpu, win, vaddr, host, full, is_write);
     if (cause == DW_SLOW_NOFD) {
@@ -307,7 +176,6 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     if (cause >= 0) {
         dw_slow(cpu, ra, cause);
     }
-    dw_churn_note_fill(cpu, win, vaddr >> TARGET_PAGE_BITS, key);
     qatomic_add(&dw_stats.fill_ns, get_clock() - start);
 }
 
@@ -378,7 +246,6 @@ bool dw_fault_init(Error **errp)
     qemu_mutex_init(&dw_sticky_lock);
     dw_slow_count = g_hash_table_new(NULL, NULL);
     dw_sticky = g_hash_table_new(NULL, NULL);
-    dw_churn_since = get_clock();
 #if DW_HOST_SUPPORTED
     struct sigaction sa = { 0 };
 
