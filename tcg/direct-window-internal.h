@@ -216,6 +216,7 @@ typedef struct DWCpu {
     uint32_t *jmp_l2_page_gen;
     uint32_t jmp_l2_gen;
     uint32_t jmp_l2_space_gen;
+    uint64_t jmp_l2_hits;       /* misses the second level had */
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -247,7 +248,6 @@ typedef struct DWStats {
     uint64_t prefills;          /* pages filled on return from a #PF */
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
     uint64_t jmp_walks;         /* code pages walked for their G bit */
-    uint64_t jmp_l2_hits;       /* jump-cache misses the second level had */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
 } DWStats;
 
@@ -385,5 +385,7 @@ bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
                       const TranslationBlock *tb);
 /* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
 void dw_jmp_l2_new_space(DWCpu *c);
+/* Jump-cache misses the second level had, all vCPUs. */
+uint64_t dw_jmp_l2_hits(void);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

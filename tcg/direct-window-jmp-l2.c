@@ -68,8 +68,8 @@ static bool dw_jmp_l2_good(const DWCpu *c, const DWJmpL2Entry *e, vaddr pc,
            tb_cflags(tb) == cflags;
 }
 
-/* @cpu's cache, made on first use. */
-static DWJmpL2Entry *dw_jmp_l2_of(CPUState *cpu, DWCpu *c)
+/* @c's cache, made on first use. */
+static DWJmpL2Entry *dw_jmp_l2_of(DWCpu *c)
 {
     if (!c->jmp_l2) {
         c->jmp_l2 = g_new0(DWJmpL2Entry, DW_JMP_L2_SIZE);
@@ -79,34 +79,43 @@ static DWJmpL2Entry *dw_jmp_l2_of(CPUState *cpu, DWCpu *c)
     return c->jmp_l2;
 }
 
+/* The caller (tb_htable_lookup) has checked dw_enabled, as for _set. */
 TranslationBlock *dw_jmp_l2_find(CPUState *cpu, vaddr pc, uint64_t cs_base,
                                  uint32_t flags, uint32_t cflags)
 {
-    DWJmpL2Entry *e;
-    DWCpu *c;
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    DWJmpL2Entry *e = &dw_jmp_l2_of(c)[dw_jmp_l2_hash(pc)];
 
-    if (!dw_enabled) {
-        return NULL;
-    }
-    c = &dw_cpus[cpu->cpu_index];
-    e = &dw_jmp_l2_of(cpu, c)[dw_jmp_l2_hash(pc)];
     if (!dw_jmp_l2_good(c, e, pc, cs_base, flags, cflags)) {
         return NULL;
     }
-    qatomic_inc(&dw_stats.jmp_l2_hits);
+    /*
+     * The vCPU's own count, not a shared atomic: a million hits a second
+     * in a pipe ping-pong, and with SMP the counter's line would bounce.
+     */
+    qatomic_set(&c->jmp_l2_hits, c->jmp_l2_hits + 1);
     return e->tb;
+}
+
+uint64_t dw_jmp_l2_hits(void)
+{
+    uint64_t sum = 0;
+
+    for (unsigned i = 0; i < dw_n_cpus; i++) {
+        sum += qatomic_read(&dw_cpus[i].jmp_l2_hits);
+    }
+    return sum;
 }
 
 void dw_jmp_l2_set(CPUState *cpu, vaddr pc, TranslationBlock *tb)
 {
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
     DWJmpL2Entry *e;
-    DWCpu *c;
 
-    if (!dw_enabled || !tb) {
+    if (!tb) {
         return;
     }
-    c = &dw_cpus[cpu->cpu_index];
-    e = &dw_jmp_l2_of(cpu, c)[dw_jmp_l2_hash(pc)];
+    e = &dw_jmp_l2_of(c)[dw_jmp_l2_hash(pc)];
     e->pc = pc;
     e->tb = tb;
     e->gen = qatomic_read(&c->jmp_l2_gen);

@@ -93,7 +93,7 @@ void dw_format_stats(GString *buf)
                            "level: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.jmp_walks),
                            qatomic_read(&dw_stats.jmp_kept_flushes),
-                           qatomic_read(&dw_stats.jmp_l2_hits));
+                           dw_jmp_l2_hits());
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
                            ", stores to them: %" PRIu64 ", invalidations: %"
                            PRIu64 " (%" PRIu64 " pages)\n",
@@ -130,7 +130,6 @@ static const struct {
     DW_STAT("prefills", prefills),
     DW_STAT("jump-cache-walks", jmp_walks),
     DW_STAT("jump-cache-keeps", jmp_kept_flushes),
-    DW_STAT("jump-cache-l2-hits", jmp_l2_hits),
     DW_STAT("mapping-recounts", recounts),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),
@@ -192,6 +191,9 @@ void dw_visit_stats(Visitor *v, const char *name, Error **errp)
 
         ok = dw_visit_u64(v, dw_stat_fields[i].name, qatomic_read(field),
                           errp);
+    }
+    if (ok) {
+        ok = dw_visit_u64(v, "jump-cache-l2-hits", dw_jmp_l2_hits(), errp);
     }
     if (ok && dw_visit_slow(v, errp)) {
         visit_check_struct(v, errp);

@@ -111,10 +111,10 @@ void dw_jmp_cache_set(CPUState *cpu, uint32_t hash, vaddr pc,
 void dw_flush_jmp_cache(CPUState *cpu);
 
 /*
- * The second-level jump cache (tcg/direct-window-jmp-l2.c), fast mode
- * only: the TB a jump-cache miss at @pc finds there (NULL: look in the
- * hash table), the TB the hash table gave (NULL: none); and what empties
- * entries: every jump-cache flush, and one page's.
+ * The second-level jump cache (tcg/direct-window-jmp-l2.c), called only
+ * when dw_enabled: the TB a jump-cache miss at @pc finds there (NULL:
+ * look in the hash table), the TB the hash table gave (NULL: none); and
+ * what empties entries: every jump-cache flush, and one page's.
  */
 TranslationBlock *dw_jmp_l2_find(CPUState *cpu, vaddr pc, uint64_t cs_base,
                                  uint32_t flags, uint32_t cflags);
