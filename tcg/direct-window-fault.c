@@ -34,14 +34,187 @@ static QemuMutex dw_sticky_lock;
 static GHashTable *dw_slow_count;
 static GHashTable *dw_sticky;
 
+/*
+ * Which code fills pages that die young (direct-window-churn.h), by
+ * guest-physical TB start, and since when; under dw_sticky_lock.
+ */
+static struct dw_churn_scores dw_churn;
+static int64_t dw_churn_since;
+
+/* Scores are forgotten this often, so that code comes back direct. */
+#define DW_CHURN_EPOCH_NS   (10 * NANOSECONDS_PER_SECOND)
+
+/* No TB: a fill that no code key can be charged for. */
+#define DW_NO_KEY           UINT64_MAX
+
 bool dw_is_sticky(uint64_t phys_pc)
 {
     bool sticky;
 
     qemu_mutex_lock(&dw_sticky_lock);
-    sticky = g_hash_table_contains(dw_sticky, GSIZE_TO_POINTER(phys_pc));
+    sticky = g_hash_table_contains(dw_sticky, GSIZE_TO_POINTER(phys_pc)) ||
+             dw_churn_churns(&dw_churn, phys_pc);
     qemu_mutex_unlock(&dw_sticky_lock);
     return sticky;
+}
+
+void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
+                        uint64_t key)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    if (key == DW_NO_KEY) {
+        return;
+    }
+    dw_churn_ring_note(c->churn, win, c->gen[win], page, key);
+    qemu_mutex_lock(&dw_sticky_lock);
+    dw_churn_count_fill(&dw_churn, key, dw_churn_space(win, c->gen[win]));
+    qemu_mutex_unlock(&dw_sticky_lock);
+}
+
+QEMU_BUILD_BUG_ON(ARRAY_SIZE(((CPUState *)0)->neg.dw_exec_count) !=
+                  DW_CHURN_COUNTERS);
+
+/* Executions counted in @counter by every vCPU's TBs. */
+static uint64_t dw_churn_execs(unsigned counter, void *opaque)
+{
+    uint64_t sum = 0;
+
+    for (unsigned i = 0; i < dw_n_cpus; i++) {
+        CPUState *cpu = qemu_get_cpu(i);
+
+        if (cpu) {
+            sum += qatomic_read(&cpu->neg.dw_exec_count[counter]);
+        }
+    }
+    return sum;
+}
+
+void dw_churn_note_drop(CPUState *cpu, unsigned win, uint32_t first,
+                        uint32_t n)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t keys[DW_CHURN_RING];
+    unsigned found;
+    uint64_t space;
+    int64_t now;
+
+    found = dw_churn_ring_drop(c->churn, win, c->gen[win], first, n, keys,
+                               ARRAY_SIZE(keys));
+    if (!found) {
+        return;
+    }
+    now = get_clock();
+    space = dw_churn_space(win, c->gen[win]);
+    qemu_mutex_lock(&dw_sticky_lock);
+    for (unsigned i = 0; i < found; i++) {
+        switch (dw_churn_count_young(&dw_churn, keys[i], space, now,
+                                     dw_churn_execs, NULL)) {
+        case DW_CHURN_SUSPECT:
+            qatomic_inc(&dw_stats.churn_suspects);
+            break;
+        case DW_CHURN_CHURNS:
+            qatomic_inc(&dw_stats.churn_keys);
+            break;
+        case DW_CHURN_HOT:
+            qatomic_inc(&dw_stats.churn_hot);
+            break;
+        default:
+            break;
+        }
+    }
+    qemu_mutex_unlock(&dw_sticky_lock);
+}
+
+/*
+ * Past an epoch, forget the scores and translate again the code that
+ * churned, now with direct accesses: it may have moved on to pages that
+ * live.  Code that still churns is found again after 2 * DW_CHURN_MIN
+ * young deaths, a few fills' worth of time.  Counting TBs (suspect or
+ * hot code) are made again too, so that no TB adds to an entry the
+ * reset gives to other code.
+ */
+static void dw_churn_new_epoch(int64_t now)
+{
+    uint64_t keys[DW_CHURN_KEYS];
+    unsigned n = 0;
+
+    qemu_mutex_lock(&dw_sticky_lock);
+    if (now - dw_churn_since < DW_CHURN_EPOCH_NS) {
+        qemu_mutex_unlock(&dw_sticky_lock);
+        return;
+    }
+    for (unsigned i = 0; i < DW_CHURN_KEYS; i++) {
+        if (dw_churn.s[i].used && dw_churn.s[i].state != DW_CHURN_NONE) {
+            keys[n++] = dw_churn.s[i].key;
+        }
+    }
+    dw_churn_scores_reset(&dw_churn);
+    dw_churn_since = now;
+    qemu_mutex_unlock(&dw_sticky_lock);
+
+    for (unsigned i = 0; i < n; i++) {
+        tb_invalidate_phys_range(keys[i], keys[i]);
+    }
+    if (n) {
+        qatomic_inc(&dw_stats.churn_epochs);
+    }
+}
+
+/*
+ * The guest-physical start of @tb, the key its fills are scored by; and
+ * whether that code churns.  A TB made before it did is invalidated, so
+ * that it is made again without direct accesses.
+ */
+static uint64_t dw_churn_check(TranslationBlock *tb, int64_t now,
+                               bool *churns)
+{
+    uint64_t key;
+    bool again;
+
+    *churns = false;
+    if (!tb || tb_page_addr0(tb) == -1) {
+        return DW_NO_KEY;
+    }
+    if (now - qatomic_read(&dw_churn_since) >= DW_CHURN_EPOCH_NS) {
+        dw_churn_new_epoch(now);
+    }
+    key = tb_page_addr0(tb);
+    qemu_mutex_lock(&dw_sticky_lock);
+    *churns = dw_churn_churns(&dw_churn, key);
+    /* suspect code: made again to count its executions */
+    again = *churns || dw_churn_wants_count(&dw_churn, key);
+    qemu_mutex_unlock(&dw_sticky_lock);
+    if (again && !(tb_cflags(tb) & CF_INVALID)) {
+        tb_phys_invalidate(tb, -1);
+    }
+    return key;
+}
+
+int dw_tb_exec_counter(uint64_t phys_pc, int direct_mmu_idx)
+{
+    bool fresh;
+    int counter;
+
+    /* Only user code is scored (dw_fault), and only direct TBs count. */
+    if (direct_mmu_idx < 0 ||
+        dw_mmu_idx_to_slot(direct_mmu_idx) != DW_USER_SLOT ||
+        !qatomic_read(&dw_churn.used)) {
+        return -1;
+    }
+    qemu_mutex_lock(&dw_sticky_lock);
+    counter = dw_churn_exec_counter(&dw_churn, phys_pc, get_clock(), &fresh);
+    if (fresh) {
+        for (unsigned i = 0; i < dw_n_cpus; i++) {
+            CPUState *cpu = qemu_get_cpu(i);
+
+            if (cpu) {
+                qatomic_set(&cpu->neg.dw_exec_count[counter], 0);
+            }
+        }
+    }
+    qemu_mutex_unlock(&dw_sticky_lock);
+    return counter;
 }
 
 #if DW_HOST_SUPPORTED
@@ -132,6 +305,8 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     void *host;
     int flags, cause;
     int64_t start = get_clock();
+    uint64_t key;
+    bool churns;
 
     qatomic_inc(&dw_stats.faults);
     if (in_guard) {
@@ -142,6 +317,19 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     }
     if (!QTAILQ_EMPTY(&cpu->watchpoints)) {
         dw_slow(cpu, ra, DW_SLOW_WATCH);
+    }
+    /*
+     * Only user code is scored.  The kernel's serves every process: a
+     * system-call path that reads the caller's stack fills that page once
+     * per process, which dies young when processes are short-lived, but
+     * serves every call of a long-lived one; made non-direct, it would
+     * take a softmmu TLB miss after every flush (with page-table
+     * isolation, every call).
+     */
+    key = DW_NO_KEY;
+    churns = false;
+    if (dw_window_slot(win) == DW_USER_SLOT) {
+        key = dw_churn_check(tcg_tb_lookup(ra), start, &churns);
     }
 
     /*
@@ -155,16 +343,23 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
 
         /* Not accessible: fill again, raising the guest's page fault. */
         qatomic_inc(&dw_stats.guest_faults);
-        c->prefill_slot1 = dw_window_slot(win) + 1;
-        dw_gs_forget();
-        c->prefill_win = win;
-        c->prefill_vaddr = vaddr;
+        /* Code that churns retries without direct accesses: no prefill. */
+        if (!churns) {
+            c->prefill_slot1 = dw_window_slot(win) + 1;
+            dw_gs_forget();
+            c->prefill_win = win;
+            c->prefill_vaddr = vaddr;
+            c->prefill_key = key;
+        }
         probe_access_full(env, vaddr, 1, type, mmu_idx, false,
                           &host, &full, ra);
         return;
     }
     if (flags || !host) {
         dw_slow(cpu, ra, dw_slow_cause(flags));
+    }
+    if (churns) {
+        dw_slow(cpu, ra, DW_SLOW_CHURN);
     }
     cause = dw_map_page(cpu, win, vaddr, host, full, is_write);
     if (cause == DW_SLOW_NOFD) {
@@ -176,6 +371,7 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
     if (cause >= 0) {
         dw_slow(cpu, ra, cause);
     }
+    dw_churn_note_fill(cpu, win, vaddr >> TARGET_PAGE_BITS, key);
     qatomic_add(&dw_stats.fill_ns, get_clock() - start);
 }
 
@@ -246,6 +442,7 @@ bool dw_fault_init(Error **errp)
     qemu_mutex_init(&dw_sticky_lock);
     dw_slow_count = g_hash_table_new(NULL, NULL);
     dw_sticky = g_hash_table_new(NULL, NULL);
+    dw_churn_since = get_clock();
 #if DW_HOST_SUPPORTED
     struct sigaction sa = { 0 };
 

@@ -134,3 +134,28 @@ uint8_t dw_tb_slot(int mmu_idx)
 {
     return mmu_idx < 0 ? 0 : dw_mmu_idx_to_slot(mmu_idx) + 1;
 }
+
+/*
+ * TBs are chained only when they agree on GS.  A TB made without direct
+ * accesses (code whose fills die young, a sticky one, a CF_NO_DIRECT
+ * re-execution) had no window, so every jump between it and the direct
+ * TBs around it left the chain for the execution loop and the jump
+ * cache.  Giving it its MMU index's window costs nothing (GS is loaded
+ * only on change) and keeps the invariant chaining relies on: whatever
+ * TB runs, GS holds the current window of its MMU index.  fast=classic
+ * keeps one window for all indexes and empties it on a change, so only
+ * direct TBs switch it.
+ */
+uint8_t dw_tb_gs_slot(CPUState *cpu, int direct_mmu_idx)
+{
+    int slot;
+
+    if (direct_mmu_idx >= 0) {
+        return dw_tb_slot(direct_mmu_idx);
+    }
+    if (!dw_enabled || dw_classic) {
+        return 0;
+    }
+    slot = dw_mmu_idx_to_slot(cpu_mmu_index(cpu, false));
+    return slot < 0 ? 0 : slot + 1;
+}

@@ -28,6 +28,7 @@
 #include "tcg/direct-window.h"
 #include "tcg/direct-window-acct.h"
 #include "tcg/direct-window-core.h"
+#include "tcg/direct-window-churn.h"
 
 /* Only x86-64 Linux hosts have what the fast mode needs. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -74,6 +75,7 @@ enum {
     DW_SLOW_NOFD,           /* RAM without a file descriptor */
     DW_SLOW_LOW,            /* fast=classic: below vm.mmap_min_addr */
     DW_SLOW_OTHER,
+    DW_SLOW_CHURN,          /* code whose fills die young */
     DW_SLOW__MAX
 };
 
@@ -178,6 +180,9 @@ typedef struct DWCpu {
     uint8_t prefill_slot1;
     unsigned prefill_win;
     uint32_t prefill_vaddr;
+    uint64_t prefill_key;               /* the code that missed */
+    /* The last fills, to find code whose fills die young; own thread. */
+    struct dw_churn_ring *churn;
     /*
      * The jump cache across CR3 writes (direct-window-jmp.c), only this
      * vCPU's thread.  @jmp_global: one bit per entry, set when the
@@ -249,6 +254,10 @@ typedef struct DWStats {
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
     uint64_t jmp_walks;         /* code pages walked for their G bit */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
+    uint64_t churn_suspects;    /* code whose fills died young, counted */
+    uint64_t churn_keys;        /* code found to fill pages that die young */
+    uint64_t churn_hot;         /* such code that ran a lot per fill */
+    uint64_t churn_epochs;      /* times such code was made direct again */
 } DWStats;
 
 extern DWStats dw_stats;
@@ -340,6 +349,15 @@ void dw_gs_forget(void);
 /* direct-window-fault.c */
 bool dw_is_sticky(uint64_t phys_pc);
 bool dw_fault_init(Error **errp);
+/*
+ * Window @win mapped @page for a miss of the code at guest-physical
+ * @key; the guest dropped pages [@first, @first + @n) of window @win.
+ * Only the vCPU's own thread.
+ */
+void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
+                        uint64_t key);
+void dw_churn_note_drop(CPUState *cpu, unsigned win, uint32_t first,
+                        uint32_t n);
 
 /*
  * Provided by the target (target/i386/tcg/system/direct-window-fill.c):

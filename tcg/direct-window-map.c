@@ -229,6 +229,7 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
         return;
     }
     dw_large_widen(dw_cpus[cpu->cpu_index].large[win], &first, &last);
+    dw_churn_note_drop(cpu, win, first, last - first + 1);
     dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 

@@ -116,6 +116,7 @@ static Notifier dw_ram_check = { .notify = dw_check_ram };
 /* Windows of vCPU @index, all empty and holding no address space. */
 static void dw_cpu_init(DWCpu *c, unsigned index)
 {
+    c->churn = g_new0(struct dw_churn_ring, 1);
     for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
         /* classic: guest vaddr == host address in every slot */
         c->gs[s] = dw_classic ? 0 :

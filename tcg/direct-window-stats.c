@@ -19,6 +19,7 @@ DWStats dw_stats;
 
 static const char *const dw_slow_names[DW_SLOW__MAX] = {
     "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "low", "other",
+    "churn",
 };
 
 void dw_log_stats(void)
@@ -106,6 +107,14 @@ void dw_format_stats(GString *buf)
                            ")\n", DW_STICKY_AFTER,
                            qatomic_read(&dw_stats.sticky_tbs),
                            qatomic_read(&dw_stats.sticky_resets));
+    g_string_append_printf(buf, "code found filling pages that die young: %"
+                           PRIu64 " (of %" PRIu64 " suspected; %" PRIu64
+                           " ran too often per fill and stayed direct; "
+                           "made direct again %" PRIu64 " times)\n",
+                           qatomic_read(&dw_stats.churn_keys),
+                           qatomic_read(&dw_stats.churn_suspects),
+                           qatomic_read(&dw_stats.churn_hot),
+                           qatomic_read(&dw_stats.churn_epochs));
     g_string_append_printf(buf, "mapping estimates rebased on "
                            "/proc/self/maps: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.recounts));
@@ -137,6 +146,10 @@ static const struct {
     DW_STAT("gs-switches", gs_switches),
     DW_STAT("sticky-tbs", sticky_tbs),
     DW_STAT("sticky-resets", sticky_resets),
+    DW_STAT("churn-suspects", churn_suspects),
+    DW_STAT("churn-keys", churn_keys),
+    DW_STAT("churn-hot", churn_hot),
+    DW_STAT("churn-epochs", churn_epochs),
     DW_STAT("cr3-writes", cr3_writes),
     DW_STAT("cr3-ns", cr3_ns),
     DW_STAT("windows-found", windows_found),

@@ -452,6 +452,7 @@ static void dw_drop_range(CPUState *cpu, unsigned win, uint32_t first,
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     if (c->n_mapped[win]) {
+        dw_churn_note_drop(cpu, win, first, n);
         dw_unmap_pages(cpu, win, first, n);
         qatomic_add(&dw_stats.table_pages_dropped, n);
     }

@@ -63,6 +63,22 @@ int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
 uint8_t dw_tb_slot(int mmu_idx);
 
 /*
+ * Window slot + 1 whose base GS holds while a TB made for @cpu runs,
+ * given the TB's @direct_mmu_idx from dw_tb_mmu_idx: a TB without
+ * direct accesses gets its MMU index's window too, 0 when that index
+ * has none.
+ */
+uint8_t dw_tb_gs_slot(CPUState *cpu, int direct_mmu_idx);
+
+/*
+ * The counter (an index in CPUNegativeOffsetState::dw_exec_count) that a
+ * new TB at guest-physical @phys_pc, direct for @direct_mmu_idx, adds
+ * its executions to, or -1: user code whose fills die young is counted
+ * before it is sent to the softmmu path.
+ */
+int dw_tb_exec_counter(uint64_t phys_pc, int direct_mmu_idx);
+
+/*
  * fast=classic: direct accesses use guest virtual addresses as host
  * addresses, with addr32 but no segment prefix.
  */

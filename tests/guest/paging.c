@@ -90,9 +90,9 @@ static int fill_and_check(uint8_t *p, size_t size, uint32_t salt,
 
 /*
  * Buffers mapped, touched once and unmapped, by the same code each time:
- * under fast=seg every page is mapped into a window at its first touch
- * and unmapped with the buffer, at the same addresses round after round
- * with other frames.  The same code must then see a buffer that lives.
+ * under fast=seg their fills die young, and that code goes to the softmmu
+ * path (then back).  It must see the same memory either way, on
+ * short-lived buffers and on one that lives.
  */
 static uint32_t test_churn(uint32_t h)
 {

@@ -441,6 +441,8 @@ void dw_prefill(CPUState *cpu, unsigned win)
         return;
     }
     if (dw_map_page(cpu, win, vaddr, host, full, false) < 0) {
+        dw_churn_note_fill(cpu, win, vaddr >> TARGET_PAGE_BITS,
+                           c->prefill_key);
         qatomic_inc(&dw_stats.prefills);
     }
 }
