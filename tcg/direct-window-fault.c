@@ -72,8 +72,28 @@ void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
     qemu_mutex_unlock(&dw_sticky_lock);
 }
 
-QEMU_BUILD_BUG_ON(ARRAY_SIZE(((CPUState *)0)->neg.dw_exec_count) !=
-                  DW_CHURN_COUNTERS);
+/*
+ * The counters translated code adds to are in the CPU state (patch
+ * 0028).  This file is built with every prefix of the series: before
+ * that patch no TB counts, so no code is judged and none churns.
+ */
+#ifdef CPU_DW_EXEC_COUNTERS
+QEMU_BUILD_BUG_ON(CPU_DW_EXEC_COUNTERS != DW_CHURN_COUNTERS);
+#define DW_EXEC_COUNTERS_IN_CPU 1
+
+static uint32_t *dw_exec_counter(CPUState *cpu, unsigned counter)
+{
+    return &cpu->neg.dw_exec_count[counter];
+}
+#else
+#define DW_EXEC_COUNTERS_IN_CPU 0
+
+static uint32_t *dw_exec_counter(CPUState *cpu, unsigned counter)
+{
+    g_assert_not_reached();
+    return NULL;
+}
+#endif
 
 /* Executions counted in @counter by every vCPU's TBs. */
 static uint64_t dw_churn_execs(unsigned counter, void *opaque)
@@ -84,7 +104,7 @@ static uint64_t dw_churn_execs(unsigned counter, void *opaque)
         CPUState *cpu = qemu_get_cpu(i);
 
         if (cpu) {
-            sum += qatomic_read(&cpu->neg.dw_exec_count[counter]);
+            sum += qatomic_read(dw_exec_counter(cpu, counter));
         }
     }
     return sum;
@@ -183,7 +203,8 @@ static uint64_t dw_churn_check(TranslationBlock *tb, int64_t now,
     qemu_mutex_lock(&dw_sticky_lock);
     *churns = dw_churn_churns(&dw_churn, key);
     /* suspect code: made again to count its executions */
-    again = *churns || dw_churn_wants_count(&dw_churn, key);
+    again = *churns || (DW_EXEC_COUNTERS_IN_CPU &&
+                        dw_churn_wants_count(&dw_churn, key));
     qemu_mutex_unlock(&dw_sticky_lock);
     if (again && !(tb_cflags(tb) & CF_INVALID)) {
         tb_phys_invalidate(tb, -1);
@@ -209,7 +230,7 @@ int dw_tb_exec_counter(uint64_t phys_pc, int direct_mmu_idx)
             CPUState *cpu = qemu_get_cpu(i);
 
             if (cpu) {
-                qatomic_set(&cpu->neg.dw_exec_count[counter], 0);
+                qatomic_set(dw_exec_counter(cpu, counter), 0);
             }
         }
     }
