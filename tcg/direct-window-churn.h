@@ -40,8 +40,8 @@
  *
  * The scores are forgotten now and then (dw_churn_scores_reset): code
  * that stopped churning (a shared library routine, now on long-lived
- * buffers) comes back direct, and churns again after DW_CHURN_MIN young
- * deaths if it did not.
+ * buffers) comes back direct, and churns again, after 2 * DW_CHURN_MIN
+ * young deaths and DW_CHURN_COUNT_NS of counting, if it did not.
  *
  * The caller provides the locking: a ring is its vCPU's own; the scores
  * are shared.

@@ -119,6 +119,10 @@ void dw_churn_note_drop(CPUState *cpu, unsigned win, uint32_t first,
     uint64_t space;
     int64_t now;
 
+    /* Only user windows' fills are in the ring (dw_fault scores no other). */
+    if (dw_window_slot(win) != DW_USER_SLOT) {
+        return;
+    }
     found = dw_churn_ring_drop(c->churn, win, c->gen[win], first, n, keys,
                                ARRAY_SIZE(keys));
     if (!found) {

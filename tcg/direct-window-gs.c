@@ -119,15 +119,20 @@ bool dw_unseparated(void)
     return dw_classic;
 }
 
+/* @cpu's current MMU index if it has windows, else -1. */
+static int dw_cpu_window_mmu_idx(CPUState *cpu)
+{
+    int mmu_idx = cpu_mmu_index(cpu, false);
+
+    return dw_mmu_idx_to_slot(mmu_idx) < 0 ? -1 : mmu_idx;
+}
+
 int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc)
 {
-    int mmu_idx;
-
     if (!dw_enabled || (cflags & CF_NO_DIRECT) || dw_is_sticky(phys_pc)) {
         return -1;
     }
-    mmu_idx = cpu_mmu_index(cpu, false);
-    return dw_mmu_idx_to_slot(mmu_idx) < 0 ? -1 : mmu_idx;
+    return dw_cpu_window_mmu_idx(cpu);
 }
 
 uint8_t dw_tb_slot(int mmu_idx)
@@ -148,14 +153,11 @@ uint8_t dw_tb_slot(int mmu_idx)
  */
 uint8_t dw_tb_gs_slot(CPUState *cpu, int direct_mmu_idx)
 {
-    int slot;
-
     if (direct_mmu_idx >= 0) {
         return dw_tb_slot(direct_mmu_idx);
     }
     if (!dw_enabled || dw_classic) {
         return 0;
     }
-    slot = dw_mmu_idx_to_slot(cpu_mmu_index(cpu, false));
-    return slot < 0 ? 0 : slot + 1;
+    return dw_tb_slot(dw_cpu_window_mmu_idx(cpu));
 }
