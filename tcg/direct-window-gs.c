@@ -20,6 +20,8 @@
 #endif
 
 __thread uint8_t dw_gs_slot1;
+bool *dw_young_user;
+int64_t dw_young_ns = DW_YOUNG_NS;
 
 /* GS base as this thread last set it, and as it was outside cpu_exec. */
 static __thread uintptr_t dw_thread_gs;
@@ -90,6 +92,46 @@ static void dw_classic_switch(CPUState *cpu, unsigned slot)
     qatomic_inc(&dw_stats.classic_switches);
 }
 
+/*
+ * A new address space's user code runs on the softmmu for a while
+ * (direct-window-young.h); the slot that serves it is entered now.
+ */
+static void dw_young_user_entry(CPUState *cpu, DWCpu *c)
+{
+    unsigned win = c->cur[DW_USER_SLOT];
+    uint64_t born = c->young.born, grown = c->young.grown;
+
+    if (likely(!dw_young_pending(&c->young, win))) {
+        return;
+    }
+    dw_young_user[cpu->cpu_index] =
+        dw_young_enter(&c->young, win, get_clock(), dw_young_ns);
+    if (c->young.born != born) {
+        qatomic_inc(&dw_stats.young_born);
+    }
+    if (c->young.grown != grown) {
+        qatomic_inc(&dw_stats.young_grown);
+    }
+}
+
+void dw_set_young_ms(uint32_t ms)
+{
+    dw_young_ns = (int64_t)ms * 1000000;
+}
+
+void dw_young_switch(CPUState *cpu, unsigned win, bool new_space)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    if (dw_window_slot(win) != DW_USER_SLOT) {
+        return;
+    }
+    if (new_space) {
+        dw_young_new_space(&c->young, win);
+    }
+    dw_young_user[cpu->cpu_index] = dw_young_is(&c->young, win);
+}
+
 void dw_enter_tb_slow(CPUState *cpu, uint8_t slot1)
 {
     DWCpu *c;
@@ -106,6 +148,9 @@ void dw_enter_tb_slow(CPUState *cpu, uint8_t slot1)
     }
     if (unlikely(c->prefill_slot1 == slot1)) {
         dw_prefill(cpu, c->cur[slot1 - 1]);
+    }
+    if (slot1 - 1 == DW_USER_SLOT) {
+        dw_young_user_entry(cpu, c);
     }
     dw_set_gs(c->gs[c->cur[slot1 - 1]]);
     /* Right until the slot's window changes or a prefill waits. */

@@ -29,6 +29,7 @@
 #include "tcg/direct-window-acct.h"
 #include "tcg/direct-window-core.h"
 #include "tcg/direct-window-churn.h"
+#include "tcg/direct-window-young.h"
 
 /* Only x86-64 Linux hosts have what the fast mode needs. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -184,6 +185,12 @@ typedef struct DWCpu {
     /* The last fills, to find code whose fills die young; own thread. */
     struct dw_churn_ring *churn;
     /*
+     * Which user windows hold an address space too new to be given
+     * direct accesses (direct-window-young.h); own thread.
+     */
+    struct dw_young young;
+    int64_t young_until[DW_NB_WINDOWS];
+    /*
      * The jump cache across CR3 writes (direct-window-jmp.c), only this
      * vCPU's thread.  @jmp_global: one bit per entry, set when the
      * entry's TB was found at a PC the guest maps with global pages;
@@ -258,6 +265,8 @@ typedef struct DWStats {
     uint64_t churn_keys;        /* code found to fill pages that die young */
     uint64_t churn_hot;         /* such code that ran a lot per fill */
     uint64_t churn_epochs;      /* times such code was made direct again */
+    uint64_t young_born;        /* new address spaces' user code, softmmu */
+    uint64_t young_grown;       /* ... that went direct later */
 } DWStats;
 
 extern DWStats dw_stats;
@@ -345,6 +354,14 @@ void dw_log_stats(void);
  * TB entry must look.  Only the vCPU's own thread.
  */
 void dw_gs_forget(void);
+/*
+ * direct-window-gs.c: window @win of @cpu just became its slot's current
+ * one, handed to a new address space (@new_space) or found holding it.
+ * A new address space's user code starts on the softmmu
+ * (direct-window-young.h).
+ */
+void dw_young_switch(CPUState *cpu, unsigned win, bool new_space);
+extern int64_t dw_young_ns;
 
 /* direct-window-fault.c */
 bool dw_is_sticky(uint64_t phys_pc);

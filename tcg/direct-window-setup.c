@@ -117,6 +117,8 @@ static Notifier dw_ram_check = { .notify = dw_check_ram };
 static void dw_cpu_init(DWCpu *c, unsigned index)
 {
     c->churn = g_new0(struct dw_churn_ring, 1);
+    c->young.until = c->young_until;
+    c->young.n_windows = DW_NB_WINDOWS;
     for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
         /* classic: guest vaddr == host address in every slot */
         c->gs[s] = dw_classic ? 0 :
@@ -194,6 +196,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
 
     dw_n_cpus = max_cpus;
     dw_cpus = g_new0(DWCpu, max_cpus);
+    dw_young_user = g_new0(bool, max_cpus);
     for (unsigned i = 0; i < max_cpus; i++) {
         dw_cpu_init(&dw_cpus[i], i);
     }

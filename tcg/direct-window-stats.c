@@ -115,6 +115,12 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.churn_suspects),
                            qatomic_read(&dw_stats.churn_hot),
                            qatomic_read(&dw_stats.churn_epochs));
+    g_string_append_printf(buf, "new address spaces whose user code started "
+                           "on the softmmu: %" PRIu64 ", went direct after "
+                           "%" PRId64 " ms: %" PRIu64 "\n",
+                           qatomic_read(&dw_stats.young_born),
+                           dw_young_ns / 1000000,
+                           qatomic_read(&dw_stats.young_grown));
     g_string_append_printf(buf, "mapping estimates rebased on "
                            "/proc/self/maps: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.recounts));
@@ -150,6 +156,8 @@ static const struct {
     DW_STAT("churn-keys", churn_keys),
     DW_STAT("churn-hot", churn_hot),
     DW_STAT("churn-epochs", churn_epochs),
+    DW_STAT("young-spaces", young_born),
+    DW_STAT("young-spaces-grown", young_grown),
     DW_STAT("cr3-writes", cr3_writes),
     DW_STAT("cr3-ns", cr3_ns),
     DW_STAT("windows-found", windows_found),

@@ -13,6 +13,8 @@
 #define TCG_DIRECT_WINDOW_H
 
 #include "exec/vaddr.h"
+#include "hw/core/cpu.h"
+#include "tcg/direct-window-young.h"
 
 typedef enum TCGFastMode {
     TCG_FAST_OFF,           /* upstream softmmu, untouched */
@@ -58,6 +60,39 @@ int dw_signal_pipe(const sigset_t *mask);
  * the CPU state the TB is generated for.
  */
 int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
+
+/*
+ * Per vCPU: is the address space whose user code @cpu runs now too new
+ * for direct accesses (tcg/direct-window-young.h)?  Only the vCPU's
+ * thread.
+ */
+extern bool *dw_young_user;
+
+/*
+ * How long the user code of a new address space stays on the softmmu
+ * (-accel tcg,fast-young-ms=; 0: never), before the vCPUs run.
+ */
+void dw_set_young_ms(uint32_t ms);
+
+/*
+ * Provided by the target: TB flags @flags are user code's when (@flags &
+ * dw_user_tb_flags_mask) == dw_user_tb_flags (i386: CPL 3).
+ */
+extern const uint32_t dw_user_tb_flags_mask;
+extern const uint32_t dw_user_tb_flags;
+
+/*
+ * Compile flags a TB looked up for @cpu with TB flags @flags must also
+ * have: CF_NO_DIRECT for the user code of such an address space.
+ */
+static inline uint32_t dw_lookup_cflags(CPUState *cpu, uint32_t flags)
+{
+    if (likely(!dw_enabled) || likely(!dw_young_user[cpu->cpu_index]) ||
+        (flags & dw_user_tb_flags_mask) != dw_user_tb_flags) {
+        return 0;
+    }
+    return CF_NO_DIRECT;
+}
 
 /* Window slot + 1 of a TB made for @mmu_idx, 0 for none. */
 uint8_t dw_tb_slot(int mmu_idx);

@@ -37,6 +37,14 @@
 #include "tcg/direct-window-internal.h"
 #include "direct-window-ptw.h"
 
+/*
+ * The TB flags of user code, which the user code of a new address space
+ * is looked up without direct accesses by (tcg/direct-window-young.h):
+ * CPL 3, the user MMU index's.
+ */
+const uint32_t dw_user_tb_flags_mask = HF_CPL_MASK;
+const uint32_t dw_user_tb_flags = 3;
+
 /* The window of @slot holding @root, or -1. */
 static int dw_find_root(DWCpu *c, unsigned slot, uint64_t root)
 {
@@ -358,8 +366,9 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
 
     if (c->root[c->cur[slot]] != root) {
         int w = dw_find_root(c, slot, root);
+        bool found = w >= 0;
 
-        if (w >= 0) {
+        if (found) {
             qatomic_inc(&dw_stats.windows_found);
         } else {
             bool adopt;
@@ -383,6 +392,7 @@ static void dw_switch_slot(CPUState *cpu, unsigned slot,
             c->root[w] = root;
         }
         c->cur[slot] = w;
+        dw_young_switch(cpu, w, !found);
         dw_gs_forget();
     }
     c->used[c->cur[slot]] = ++c->clock;

@@ -1,0 +1,46 @@
+/*
+ * qemu-fast direct windows: new address spaces start on the softmmu
+ * (QEMU-free core); see direct-window-young.h.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "direct-window-young.h"
+
+void dw_young_new_space(struct dw_young *y, unsigned win)
+{
+    if (win < y->n_windows) {
+        y->until[win] = DW_YOUNG_UNBORN;
+    }
+}
+
+bool dw_young_enter(struct dw_young *y, unsigned win, int64_t now,
+                    int64_t span)
+{
+    int64_t *until;
+
+    if (win >= y->n_windows || !y->until[win]) {
+        return false;
+    }
+    until = &y->until[win];
+    if (*until == DW_YOUNG_UNBORN) {
+        if (span <= 0 || now <= 0) {
+            *until = 0;
+            return false;
+        }
+        /*
+         * The clock starts at the first user entry, not at the CR3 write
+         * that made the window: with page-table isolation the kernel's
+         * root gets user windows too, which never run user code.
+         */
+        *until = now + span;
+        y->born++;
+        return true;
+    }
+    if (now < *until) {
+        return true;
+    }
+    *until = 0;
+    y->grown++;
+    return false;
+}

@@ -1,0 +1,151 @@
+/*
+ * Unit tests of the core that keeps new address spaces' user code on the
+ * softmmu for a while (tcg/direct-window-young.c)
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include <string.h>
+
+#include "tap.h"
+#include "direct-window-young.h"
+
+#define N_WINDOWS   6
+#define MS          1000000ll
+#define SPAN        (10 * MS)
+
+static int64_t until[N_WINDOWS];
+static struct dw_young y;
+
+static void reset(void)
+{
+    memset(until, 0, sizeof(until));
+    memset(&y, 0, sizeof(y));
+    y.until = until;
+    y.n_windows = N_WINDOWS;
+}
+
+static void test_not_young_by_default(void)
+{
+    reset();
+    for (unsigned w = 0; w < N_WINDOWS; w++) {
+        CHECK(!dw_young_is(&y, w));
+        CHECK(!dw_young_pending(&y, w));
+        CHECK(!dw_young_enter(&y, w, 5 * MS, SPAN));
+    }
+    CHECK_EQ(y.born, 0);
+    CHECK_EQ(y.grown, 0);
+}
+
+/* The clock starts at the first user entry, not when the window is given. */
+static void test_clock_starts_at_entry(void)
+{
+    reset();
+    dw_young_new_space(&y, 2);
+    CHECK(!dw_young_is(&y, 2));
+    CHECK(dw_young_pending(&y, 2));
+    CHECK_EQ(y.born, 0);
+
+    CHECK(dw_young_enter(&y, 2, 100 * MS, SPAN));
+    CHECK(dw_young_is(&y, 2));
+    CHECK_EQ(y.born, 1);
+    /* 100 ms after the window was handed out, but 9 ms after the entry */
+    CHECK(dw_young_enter(&y, 2, 109 * MS, SPAN));
+    CHECK(dw_young_is(&y, 2));
+    CHECK_EQ(y.born, 1);
+    CHECK_EQ(y.grown, 0);
+}
+
+static void test_grows_up_for_good(void)
+{
+    reset();
+    dw_young_new_space(&y, 1);
+    CHECK(dw_young_enter(&y, 1, 50 * MS, SPAN));
+    CHECK(!dw_young_enter(&y, 1, 60 * MS, SPAN));
+    CHECK(!dw_young_is(&y, 1));
+    CHECK(!dw_young_pending(&y, 1));
+    CHECK_EQ(y.grown, 1);
+    /* later entries, even with a clock that went back, change nothing */
+    CHECK(!dw_young_enter(&y, 1, 51 * MS, SPAN));
+    CHECK_EQ(y.grown, 1);
+    CHECK_EQ(y.born, 1);
+}
+
+/* A window handed to another address space starts over. */
+static void test_new_space_starts_over(void)
+{
+    reset();
+    dw_young_new_space(&y, 3);
+    CHECK(dw_young_enter(&y, 3, 1 * MS, SPAN));
+    CHECK(!dw_young_enter(&y, 3, 20 * MS, SPAN));
+    dw_young_new_space(&y, 3);
+    CHECK(!dw_young_is(&y, 3));
+    CHECK(dw_young_enter(&y, 3, 30 * MS, SPAN));
+    CHECK(dw_young_enter(&y, 3, 39 * MS, SPAN));
+    CHECK(!dw_young_enter(&y, 3, 40 * MS, SPAN));
+    CHECK_EQ(y.born, 2);
+    CHECK_EQ(y.grown, 2);
+}
+
+/* Windows are independent: one growing up leaves another young. */
+static void test_windows_independent(void)
+{
+    reset();
+    dw_young_new_space(&y, 0);
+    dw_young_new_space(&y, 4);
+    CHECK(dw_young_enter(&y, 0, 0 * MS + 1, SPAN));
+    CHECK(dw_young_enter(&y, 4, 8 * MS, SPAN));
+    CHECK(!dw_young_enter(&y, 0, 12 * MS, SPAN));
+    CHECK(dw_young_is(&y, 4));
+    CHECK(dw_young_enter(&y, 4, 12 * MS, SPAN));
+    CHECK(!dw_young_pending(&y, 0));
+    CHECK(!dw_young_pending(&y, 5));
+}
+
+/* A window that is never entered in user mode never counts as born. */
+static void test_unentered_window(void)
+{
+    reset();
+    dw_young_new_space(&y, 5);
+    dw_young_new_space(&y, 5);
+    CHECK(!dw_young_is(&y, 5));
+    CHECK_EQ(y.born, 0);
+    CHECK_EQ(y.grown, 0);
+}
+
+/* No span, or no clock, means no youth; bad windows are ignored. */
+static void test_degenerate(void)
+{
+    reset();
+    dw_young_new_space(&y, 1);
+    CHECK(!dw_young_enter(&y, 1, 5 * MS, 0));
+    CHECK(!dw_young_pending(&y, 1));
+    dw_young_new_space(&y, 1);
+    CHECK(!dw_young_enter(&y, 1, 0, SPAN));
+    CHECK(!dw_young_pending(&y, 1));
+    CHECK_EQ(y.born, 0);
+
+    dw_young_new_space(&y, N_WINDOWS);
+    CHECK(!dw_young_enter(&y, N_WINDOWS, 5 * MS, SPAN));
+    for (unsigned w = 0; w < N_WINDOWS; w++) {
+        CHECK(!dw_young_pending(&y, w));
+    }
+}
+
+int main(void)
+{
+    run_test("windows are not young unless handed to a new address space",
+             test_not_young_by_default);
+    run_test("the clock starts at the first user entry",
+             test_clock_starts_at_entry);
+    run_test("an address space grows up once, for good",
+             test_grows_up_for_good);
+    run_test("a window handed to a new address space starts over",
+             test_new_space_starts_over);
+    run_test("windows grow up independently", test_windows_independent);
+    run_test("a window never entered in user mode is not born",
+             test_unentered_window);
+    run_test("no span, no clock, or a bad window: never young",
+             test_degenerate);
+    return tap_done();
+}
