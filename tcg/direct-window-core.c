@@ -157,6 +157,44 @@ int dw_unmap_range(void *addr, size_t len)
     return p == MAP_FAILED ? -errno : 0;
 }
 
+int dw_rereserve_by_unmap(void *addr, size_t len)
+{
+    void *p;
+
+    if (munmap(addr, len)) {
+        return -errno;
+    }
+    p = mmap(addr, len, PROT_NONE, DW_RESERVE_FLAGS | MAP_FIXED_NOREPLACE,
+             -1, 0);
+    if (p == MAP_FAILED) {
+        return -errno;
+    }
+    /* Kernels before 4.17 ignore the flag and may place it elsewhere. */
+    if (p != addr) {
+        munmap(p, len);
+        return -EEXIST;
+    }
+    return 0;
+}
+
+/*
+ * The kernel refuses every mmap while the process holds more mappings
+ * than vm.max_map_count, and a fill's own MAP_FIXED mmap, which splits
+ * the reservation, can take it there.  munmap still works then, and
+ * lowers the count, as long as it does not split one mapping in two:
+ * a range holding mapped runs never does.
+ */
+static int dw_rereserve(void *addr, size_t len)
+{
+    int ret = dw_unmap_range(addr, len);
+
+    if (ret == -ENOMEM) {
+        ret = dw_rereserve_by_unmap(addr, len);
+        return ret < 0 ? ret : 1;
+    }
+    return ret;
+}
+
 /*
  * Runs this short are mostly the page a miss is about to touch (a fill,
  * or the page a guest page fault just mapped): building its host page
@@ -215,8 +253,8 @@ int dw_reset_window(const struct dw_layout *l, uintptr_t base,
     if (vcpu >= l->n_vcpus || slot >= DW_NB_WINDOWS) {
         return -EINVAL;
     }
-    return dw_unmap_range((void *)dw_window_base(l, base, vcpu, slot),
-                          DW_WINDOW_SIZE);
+    return dw_rereserve((void *)dw_window_base(l, base, vcpu, slot),
+                        DW_WINDOW_SIZE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -266,8 +304,8 @@ bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,
 
 int dw_classic_reset(uint64_t min_addr)
 {
-    return dw_unmap_range((void *)(uintptr_t)min_addr,
-                          DW_WINDOW_SIZE - min_addr);
+    return dw_rereserve((void *)(uintptr_t)min_addr,
+                        DW_WINDOW_SIZE - min_addr);
 }
 
 /* ------------------------------------------------------------------ */

@@ -147,8 +147,20 @@ int dw_release(void *base, size_t size);
  * Make [addr, addr + len) PROT_NONE again by mapping fresh reserved
  * memory over it.  Never munmap inside the reservation: another thread's
  * mmap could land in the hole and become reachable from guest code.
+ * Fails with -ENOMEM at vm.max_map_count when it would split a mapping
+ * (a hole in a run), or whenever the process is above the limit: the
+ * caller must then empty the whole window (dw_reset_window()).
  */
 int dw_unmap_range(void *addr, size_t len);
+
+/*
+ * The last resort of dw_reset_window() above vm.max_map_count, where no
+ * mmap succeeds: munmap [addr, addr + len), then reserve it again with
+ * MAP_FIXED_NOREPLACE.  -EEXIST if another thread's mmap took part of
+ * the hole meanwhile: host memory now sits in a window, and the caller
+ * must not run guest code again.
+ */
+int dw_rereserve_by_unmap(void *addr, size_t len);
 
 /* mmap(MAP_SHARED | MAP_FIXED) @len bytes of @fd at @offset onto @addr. */
 int dw_map_range(void *addr, size_t len, int prot, int fd, uint64_t offset);
@@ -182,7 +194,11 @@ struct dw_run {
 int dw_map_run(const struct dw_layout *l, uintptr_t base, unsigned vcpu,
                unsigned slot, const struct dw_run *run);
 
-/* Remap the whole window (@vcpu, @slot) PROT_NONE. */
+/*
+ * Remap the whole window (@vcpu, @slot) PROT_NONE.  0, or 1 when the
+ * process was above vm.max_map_count and dw_rereserve_by_unmap() did
+ * it, or -errno.
+ */
 int dw_reset_window(const struct dw_layout *l, uintptr_t base,
                     unsigned vcpu, unsigned slot);
 
@@ -217,7 +233,7 @@ int dw_classic_reserve(uint64_t min_addr, uint64_t guard, void **out);
 bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,
                          bool *in_guard);
 
-/* Remap the classic window [@min_addr, 4 GiB) PROT_NONE. */
+/* Remap the classic window [@min_addr, 4 GiB) PROT_NONE, as above. */
 int dw_classic_reset(uint64_t min_addr);
 
 /* ------------------------------------------------------------------ */

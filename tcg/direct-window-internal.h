@@ -261,6 +261,8 @@ typedef struct DWStats {
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */
     uint64_t jmp_walks;         /* code pages walked for their G bit */
     uint64_t recounts;          /* estimates rebased on /proc/self/maps */
+    uint64_t split_failures;    /* windows emptied: a split was refused */
+    uint64_t over_limit_resets; /* windows emptied by munmap, no mmap left */
     uint64_t churn_suspects;    /* code whose fills died young, counted */
     uint64_t churn_keys;        /* code found to fill pages that die young */
     uint64_t churn_hot;         /* such code that ran a lot per fill */

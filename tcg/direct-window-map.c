@@ -79,22 +79,51 @@ void dw_forget_all(DWCpu *c, unsigned win)
     qatomic_set(&c->gen[win], c->gen[win] + 1);
 }
 
+/*
+ * A window that cannot be emptied would keep serving pages the guest has
+ * unmapped, or that another vCPU's window could hold host memory: stop
+ * before guest code runs again.  This runs in the SIGSEGV handler too.
+ */
+static G_NORETURN void dw_reset_failed(unsigned vcpu, unsigned win,
+                                       int err)
+{
+    fprintf(stderr, "qemu-fast: cannot empty direct window %u of vCPU %u: "
+            "%s; stopping, as the guest's memory would no longer be "
+            "separated.  Raise vm.max_map_count (sysctl) or run "
+            "-accel tcg,fast=off\n", win, vcpu, strerror(-err));
+    fflush(NULL);
+    _exit(1);
+}
+
+/* Give all of window @win back to the reservation. */
+static void dw_reset_mappings(CPUState *cpu, unsigned win)
+{
+    int64_t start = get_clock();
+    int ret;
+
+    if (dw_classic) {
+        ret = dw_classic_reset(dw_classic_min);
+    } else {
+        ret = dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, win);
+        dw_canary_verify(false);
+    }
+    if (ret < 0) {
+        dw_reset_failed(cpu->cpu_index, win, ret);
+    }
+    if (ret > 0) {
+        qatomic_inc(&dw_stats.over_limit_resets);
+    }
+    qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
+    dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, win));
+    qatomic_inc(&dw_stats.resets);
+}
+
 void dw_empty_window(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
-    int64_t start;
 
     if (c->n_mapped[win]) {
-        start = get_clock();
-        if (dw_classic) {
-            dw_classic_reset(dw_classic_min);
-        } else {
-            dw_reset_window(&dw_layout, dw_base, cpu->cpu_index, win);
-            dw_canary_verify(false);
-        }
-        qatomic_add(&dw_stats.unmap_ns, get_clock() - start);
-        dw_acct_note_reset(&dw_acct, dw_window_index(cpu->cpu_index, win));
-        qatomic_inc(&dw_stats.resets);
+        dw_reset_mappings(cpu, win);
     }
     dw_forget_all(c, win);
 }
@@ -152,11 +181,29 @@ uint32_t dw_next_mapped(const DWCpu *c, unsigned win, uint32_t page,
  * range may be a whole GiB (a PAE PDPTE changed) with little mapped:
  * skip from run to run.
  */
+/*
+ * Unmapping or write-protecting part of a run splits its host mapping,
+ * which the kernel refuses at vm.max_map_count.  The page must not stay
+ * as it was: empty the whole window instead, which needs no split.  It
+ * keeps its address space, as after the cap's resets.
+ */
+static void dw_empty_window_for_split(CPUState *cpu, unsigned win)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uint64_t root = c->root[win];
+
+    qatomic_inc(&dw_stats.split_failures);
+    dw_reset_mappings(cpu, win);
+    dw_forget_all(c, win);
+    c->root[win] = root;
+}
+
 void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
     uint32_t end = first + n, run = 0, start = 0;
+    bool failed = false;
 
     for (uint32_t p = first; p <= end; p++) {
         bool hit;
@@ -179,9 +226,10 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
             /* Never remap anything but this window's own pages. */
             g_assert(start + run <= DW_GUEST_PAGES);
 
-            dw_unmap_range((void *)(c->gs[win] +
-                                    ((uintptr_t)start << TARGET_PAGE_BITS)),
-                           (size_t)run << TARGET_PAGE_BITS);
+            failed |= dw_unmap_range((void *)(c->gs[win] +
+                                              ((uintptr_t)start <<
+                                               TARGET_PAGE_BITS)),
+                                     (size_t)run << TARGET_PAGE_BITS) < 0;
             qatomic_add(&dw_stats.unmap_ns, get_clock() - t0);
             dw_acct_note_ops(&dw_acct,
                              dw_window_index(cpu->cpu_index, win), 1);
@@ -190,6 +238,9 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
             qatomic_add(&dw_stats.page_unmaps, run);
             run = 0;
         }
+    }
+    if (failed) {
+        dw_empty_window_for_split(cpu, win);
     }
 }
 
@@ -233,16 +284,26 @@ void dw_flush_range(CPUState *cpu, int mmu_idx, vaddr addr, vaddr len)
     dw_unmap_pages(cpu, win, first, last - first + 1);
 }
 
-/* Make page @page of window @win read-only; the caller forgets it. */
-static void dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
+/*
+ * Make page @page of window @win read-only; the caller forgets it.
+ * False when the window had to be emptied instead: the caller's list of
+ * its writable pages is stale then.
+ */
+static bool dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
+    int ret;
 
-    dw_protect_range((void *)(c->gs[win] + ((uintptr_t)page <<
-                                            TARGET_PAGE_BITS)),
-                     TARGET_PAGE_SIZE, PROT_READ);
+    ret = dw_protect_range((void *)(c->gs[win] + ((uintptr_t)page <<
+                                                  TARGET_PAGE_BITS)),
+                           TARGET_PAGE_SIZE, PROT_READ);
+    if (ret < 0) {
+        dw_empty_window_for_split(cpu, win);
+        return false;
+    }
     dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
     qatomic_inc(&dw_stats.downgrades);
+    return true;
 }
 
 /* Ranges up to this many pages are looked up page by page. */
@@ -261,7 +322,9 @@ static void dw_reset_dirty_page(CPUState *cpu, unsigned win, uintptr_t host)
     for (GSList *e = l; e; e = e->next) {
         uint32_t page = GPOINTER_TO_UINT(e->data);
 
-        dw_downgrade(cpu, win, page);
+        if (!dw_downgrade(cpu, win, page)) {
+            break;
+        }
         g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(page));
     }
     g_slist_free(l);
@@ -303,7 +366,9 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         for (guint i = 0; i < pages->len; i++) {
             uint32_t page = g_array_index(pages, uint32_t, i);
 
-            dw_downgrade(cpu, win, page);
+            if (!dw_downgrade(cpu, win, page)) {
+                break;
+            }
             dw_forget_rw(c, win, page);
         }
     }

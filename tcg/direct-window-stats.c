@@ -122,8 +122,13 @@ void dw_format_stats(GString *buf)
                            dw_young_ns / 1000000,
                            qatomic_read(&dw_stats.young_grown));
     g_string_append_printf(buf, "mapping estimates rebased on "
-                           "/proc/self/maps: %" PRIu64 "\n",
-                           qatomic_read(&dw_stats.recounts));
+                           "/proc/self/maps: %" PRIu64 "; at vm.max_map_count"
+                           ", windows emptied as a split was refused: %"
+                           PRIu64 ", emptied by munmap as no mmap was left: %"
+                           PRIu64 "\n",
+                           qatomic_read(&dw_stats.recounts),
+                           qatomic_read(&dw_stats.split_failures),
+                           qatomic_read(&dw_stats.over_limit_resets));
     g_string_append(buf, "slow-path re-executions:");
     for (int i = 0; i < DW_SLOW__MAX; i++) {
         g_string_append_printf(buf, " %s %" PRIu64, dw_slow_names[i],
@@ -146,6 +151,8 @@ static const struct {
     DW_STAT("jump-cache-walks", jmp_walks),
     DW_STAT("jump-cache-keeps", jmp_kept_flushes),
     DW_STAT("mapping-recounts", recounts),
+    DW_STAT("split-failures", split_failures),
+    DW_STAT("over-limit-resets", over_limit_resets),
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),
     DW_STAT("rw-to-ro-downgrades", downgrades),

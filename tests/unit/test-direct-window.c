@@ -528,6 +528,18 @@ static void host_round_trip(const struct dw_layout *l, uintptr_t b, int fd)
     check_fault_at(b, l, w + 0xFFFFF000u, 0, 2, 0xFFFFF000u, false);
     check_fault_at(b, l, w + 0x3005, 0, 2, 0x3005, false);
     CHECK_EQ(dw_reset_window(l, b, 1, 0), -EINVAL);
+
+    /*
+     * Above vm.max_map_count the reset goes through munmap: the window
+     * faults again and its range stays reserved, not a hole.
+     */
+    CHECK_EQ(dw_map_run(l, b, 0, 2, &rw), 0);
+    CHECK(probe_read(w + 0x3005, &val));
+    CHECK_EQ(dw_rereserve_by_unmap((void *)w, DW_WINDOW_SIZE), 0);
+    check_fault_at(b, l, w + 0x3005, 0, 2, 0x3005, false);
+    CHECK(mmap((void *)w, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS |
+               MAP_FIXED_NOREPLACE, -1, 0) == MAP_FAILED);
+    CHECK_EQ(errno, EEXIST);
 }
 
 /* Run @fn with probe_handler catching SIGSEGV and SIGBUS. */
