@@ -99,17 +99,16 @@ static void dw_classic_switch(CPUState *cpu, unsigned slot)
 static void dw_young_user_entry(CPUState *cpu, DWCpu *c)
 {
     unsigned win = c->cur[DW_USER_SLOT];
-    uint64_t born = c->young.born, grown = c->young.grown;
+    enum dw_young_step step;
 
     if (likely(!dw_young_pending(&c->young, win))) {
         return;
     }
-    dw_young_user[cpu->cpu_index] =
-        dw_young_enter(&c->young, win, get_clock(), dw_young_ns);
-    if (c->young.born != born) {
+    step = dw_young_enter(&c->young, win, get_clock(), dw_young_ns);
+    dw_young_user[cpu->cpu_index] = dw_young_step_is_young(step);
+    if (step == DW_YOUNG_BORN) {
         qatomic_inc(&dw_stats.young_born);
-    }
-    if (c->young.grown != grown) {
+    } else if (step == DW_YOUNG_GREW) {
         qatomic_inc(&dw_stats.young_grown);
     }
 }

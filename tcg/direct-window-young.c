@@ -14,19 +14,19 @@ void dw_young_new_space(struct dw_young *y, unsigned win)
     }
 }
 
-bool dw_young_enter(struct dw_young *y, unsigned win, int64_t now,
-                    int64_t span)
+enum dw_young_step dw_young_enter(struct dw_young *y, unsigned win,
+                                  int64_t now, int64_t span)
 {
     int64_t *until;
 
     if (win >= y->n_windows || !y->until[win]) {
-        return false;
+        return DW_YOUNG_ADULT;
     }
     until = &y->until[win];
     if (*until == DW_YOUNG_UNBORN) {
         if (span <= 0 || now <= 0) {
             *until = 0;
-            return false;
+            return DW_YOUNG_ADULT;
         }
         /*
          * The clock starts at the first user entry, not at the CR3 write
@@ -34,13 +34,11 @@ bool dw_young_enter(struct dw_young *y, unsigned win, int64_t now,
          * root gets user windows too, which never run user code.
          */
         *until = now + span;
-        y->born++;
-        return true;
+        return DW_YOUNG_BORN;
     }
     if (now < *until) {
-        return true;
+        return DW_YOUNG_STILL;
     }
     *until = 0;
-    y->grown++;
-    return false;
+    return DW_YOUNG_GREW;
 }

@@ -61,9 +61,21 @@
 struct dw_young {
     int64_t *until;
     unsigned n_windows;
-    uint64_t born;          /* address spaces whose user code ran young */
-    uint64_t grown;         /* ... and then grew up */
 };
+
+/* What an entry into a window's user code did to its address space. */
+enum dw_young_step {
+    DW_YOUNG_ADULT,         /* not young, and was not: direct */
+    DW_YOUNG_BORN,          /* its clock started: young */
+    DW_YOUNG_STILL,         /* young, as it was */
+    DW_YOUNG_GREW,          /* its time is over: direct from now on */
+};
+
+/* Does the user code of an address space after @step run softmmu only? */
+static inline bool dw_young_step_is_young(enum dw_young_step step)
+{
+    return step == DW_YOUNG_BORN || step == DW_YOUNG_STILL;
+}
 
 /* User window @win was just handed to a new address space. */
 void dw_young_new_space(struct dw_young *y, unsigned win);
@@ -82,10 +94,9 @@ static inline bool dw_young_pending(const struct dw_young *y, unsigned win)
 
 /*
  * The vCPU enters window @win's user code at @now (ns): a new address
- * space's clock starts, a young one that is @span old grows up.  True
- * while it is young.
+ * space's clock starts, a young one that is @span old grows up.
  */
-bool dw_young_enter(struct dw_young *y, unsigned win, int64_t now,
-                    int64_t span);
+enum dw_young_step dw_young_enter(struct dw_young *y, unsigned win,
+                                  int64_t now, int64_t span);
 
 #endif /* DIRECT_WINDOW_YOUNG_H */

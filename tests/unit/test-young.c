@@ -31,10 +31,8 @@ static void test_not_young_by_default(void)
     for (unsigned w = 0; w < N_WINDOWS; w++) {
         CHECK(!dw_young_is(&y, w));
         CHECK(!dw_young_pending(&y, w));
-        CHECK(!dw_young_enter(&y, w, 5 * MS, SPAN));
+        CHECK_EQ(dw_young_enter(&y, w, 5 * MS, SPAN), DW_YOUNG_ADULT);
     }
-    CHECK_EQ(y.born, 0);
-    CHECK_EQ(y.grown, 0);
 }
 
 /* The clock starts at the first user entry, not when the window is given. */
@@ -44,31 +42,25 @@ static void test_clock_starts_at_entry(void)
     dw_young_new_space(&y, 2);
     CHECK(!dw_young_is(&y, 2));
     CHECK(dw_young_pending(&y, 2));
-    CHECK_EQ(y.born, 0);
 
-    CHECK(dw_young_enter(&y, 2, 100 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 2, 100 * MS, SPAN), DW_YOUNG_BORN);
     CHECK(dw_young_is(&y, 2));
-    CHECK_EQ(y.born, 1);
     /* 100 ms after the window was handed out, but 9 ms after the entry */
-    CHECK(dw_young_enter(&y, 2, 109 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 2, 109 * MS, SPAN), DW_YOUNG_STILL);
     CHECK(dw_young_is(&y, 2));
-    CHECK_EQ(y.born, 1);
-    CHECK_EQ(y.grown, 0);
 }
 
 static void test_grows_up_for_good(void)
 {
     reset();
     dw_young_new_space(&y, 1);
-    CHECK(dw_young_enter(&y, 1, 50 * MS, SPAN));
-    CHECK(!dw_young_enter(&y, 1, 60 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 1, 50 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 1, 60 * MS, SPAN), DW_YOUNG_GREW);
     CHECK(!dw_young_is(&y, 1));
     CHECK(!dw_young_pending(&y, 1));
-    CHECK_EQ(y.grown, 1);
     /* later entries, even with a clock that went back, change nothing */
-    CHECK(!dw_young_enter(&y, 1, 51 * MS, SPAN));
-    CHECK_EQ(y.grown, 1);
-    CHECK_EQ(y.born, 1);
+    CHECK_EQ(dw_young_enter(&y, 1, 51 * MS, SPAN), DW_YOUNG_ADULT);
+    CHECK(!dw_young_is(&y, 1));
 }
 
 /* A window handed to another address space starts over. */
@@ -76,15 +68,13 @@ static void test_new_space_starts_over(void)
 {
     reset();
     dw_young_new_space(&y, 3);
-    CHECK(dw_young_enter(&y, 3, 1 * MS, SPAN));
-    CHECK(!dw_young_enter(&y, 3, 20 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 3, 1 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 3, 20 * MS, SPAN), DW_YOUNG_GREW);
     dw_young_new_space(&y, 3);
     CHECK(!dw_young_is(&y, 3));
-    CHECK(dw_young_enter(&y, 3, 30 * MS, SPAN));
-    CHECK(dw_young_enter(&y, 3, 39 * MS, SPAN));
-    CHECK(!dw_young_enter(&y, 3, 40 * MS, SPAN));
-    CHECK_EQ(y.born, 2);
-    CHECK_EQ(y.grown, 2);
+    CHECK_EQ(dw_young_enter(&y, 3, 30 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 3, 39 * MS, SPAN), DW_YOUNG_STILL);
+    CHECK_EQ(dw_young_enter(&y, 3, 40 * MS, SPAN), DW_YOUNG_GREW);
 }
 
 /* Windows are independent: one growing up leaves another young. */
@@ -93,24 +83,23 @@ static void test_windows_independent(void)
     reset();
     dw_young_new_space(&y, 0);
     dw_young_new_space(&y, 4);
-    CHECK(dw_young_enter(&y, 0, 0 * MS + 1, SPAN));
-    CHECK(dw_young_enter(&y, 4, 8 * MS, SPAN));
-    CHECK(!dw_young_enter(&y, 0, 12 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 0, 0 * MS + 1, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 4, 8 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 0, 12 * MS, SPAN), DW_YOUNG_GREW);
     CHECK(dw_young_is(&y, 4));
-    CHECK(dw_young_enter(&y, 4, 12 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 4, 12 * MS, SPAN), DW_YOUNG_STILL);
     CHECK(!dw_young_pending(&y, 0));
     CHECK(!dw_young_pending(&y, 5));
 }
 
-/* A window that is never entered in user mode never counts as born. */
+/* A window that is never entered in user mode never counts as young. */
 static void test_unentered_window(void)
 {
     reset();
     dw_young_new_space(&y, 5);
     dw_young_new_space(&y, 5);
     CHECK(!dw_young_is(&y, 5));
-    CHECK_EQ(y.born, 0);
-    CHECK_EQ(y.grown, 0);
+    CHECK(dw_young_pending(&y, 5));
 }
 
 /* No span, or no clock, means no youth; bad windows are ignored. */
@@ -118,18 +107,26 @@ static void test_degenerate(void)
 {
     reset();
     dw_young_new_space(&y, 1);
-    CHECK(!dw_young_enter(&y, 1, 5 * MS, 0));
+    CHECK_EQ(dw_young_enter(&y, 1, 5 * MS, 0), DW_YOUNG_ADULT);
     CHECK(!dw_young_pending(&y, 1));
     dw_young_new_space(&y, 1);
-    CHECK(!dw_young_enter(&y, 1, 0, SPAN));
+    CHECK_EQ(dw_young_enter(&y, 1, 0, SPAN), DW_YOUNG_ADULT);
     CHECK(!dw_young_pending(&y, 1));
-    CHECK_EQ(y.born, 0);
 
     dw_young_new_space(&y, N_WINDOWS);
-    CHECK(!dw_young_enter(&y, N_WINDOWS, 5 * MS, SPAN));
+    CHECK_EQ(dw_young_enter(&y, N_WINDOWS, 5 * MS, SPAN), DW_YOUNG_ADULT);
     for (unsigned w = 0; w < N_WINDOWS; w++) {
         CHECK(!dw_young_pending(&y, w));
     }
+}
+
+/* Which steps leave the user code on the softmmu. */
+static void test_step_is_young(void)
+{
+    CHECK(!dw_young_step_is_young(DW_YOUNG_ADULT));
+    CHECK(dw_young_step_is_young(DW_YOUNG_BORN));
+    CHECK(dw_young_step_is_young(DW_YOUNG_STILL));
+    CHECK(!dw_young_step_is_young(DW_YOUNG_GREW));
 }
 
 int main(void)
@@ -147,5 +144,7 @@ int main(void)
              test_unentered_window);
     run_test("no span, no clock, or a bad window: never young",
              test_degenerate);
+    run_test("born and still young run softmmu; adult and grown direct",
+             test_step_is_young);
     return tap_done();
 }
