@@ -308,7 +308,14 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n);
 void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
                     uintptr_t host_rw, bool large);
+/*
+ * Host mappings a window being filled keeps at the cap, however few the
+ * vCPU has elsewhere: more than one instruction's pages (dw_check_cap).
+ */
+#define DW_CAP_KEEP         16
 void dw_check_cap(CPUState *cpu, unsigned win);
+/* The kernel refused a fill's mmap with the windows emptied: say so once. */
+void dw_warn_map_count(void);
 
 /* direct-window-track.c */
 void dw_track_init(void);

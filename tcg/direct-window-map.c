@@ -185,7 +185,9 @@ uint32_t dw_next_mapped(const DWCpu *c, unsigned win, uint32_t page,
  * Unmapping or write-protecting part of a run splits its host mapping,
  * which the kernel refuses at vm.max_map_count.  The page must not stay
  * as it was: empty the whole window instead, which needs no split.  It
- * keeps its address space, as after the cap's resets.
+ * keeps its address space, as after the cap's resets.  A downgrade runs
+ * in whichever thread cleans the RAM, with the window's TLB lock held:
+ * a fill of the owner under way notices the new generation and retries.
  */
 static void dw_empty_window_for_split(CPUState *cpu, unsigned win)
 {
@@ -403,13 +405,20 @@ static bool dw_window_current(DWCpu *c, unsigned win)
     return c->cur[dw_window_slot(win)] == win;
 }
 
-/*
- * Keep the host mappings below vm.max_map_count: at the cap, empty this
- * vCPU's window with the most of them (only the vCPU's own thread may
- * change its windows), preferring those of address spaces not running
- * now, and the window @win about to be filled last: emptying a current
- * one refaults its working set at once.
- */
+void dw_warn_map_count(void)
+{
+    static bool warned;
+
+    if (qatomic_xchg(&warned, true)) {
+        return;
+    }
+    fprintf(stderr, "qemu-fast: vm.max_map_count (%" PRIu64 ") leaves the "
+            "direct windows too few host mappings: guest accesses go "
+            "through the softmmu, slowly.  Raise it (sysctl "
+            "vm.max_map_count=1048576) or run -accel tcg,fast=off\n",
+            dw_read_max_map_count());
+}
+
 /*
  * The estimate reached the cap: count what the kernel really holds, at
  * most every DW_RECOUNT_NS, and rebase the estimate when it is well
@@ -444,6 +453,21 @@ static bool dw_recount(void)
     return true;
 }
 
+/*
+ * Keep the host mappings below vm.max_map_count: at the cap, empty this
+ * vCPU's window with the most of them (only the vCPU's own thread may
+ * change its windows), preferring those of address spaces not running
+ * now, and the window @win about to be filled last: emptying a current
+ * one refaults its working set at once.
+ *
+ * @win is emptied only when it holds DW_CAP_KEEP mappings or more.  The
+ * cap is shared by all vCPUs, and another one (an idle one) may hold all
+ * of it: emptying @win for each fill would then livelock an instruction
+ * whose pages it needs together (a string move, a push of a memory
+ * operand), each fill dropping the page of the one before.  Going past
+ * the estimate by a few is safe: the kernel's own limit is what counts,
+ * and dw_map_page() meets that by going slow.
+ */
 void dw_check_cap(CPUState *cpu, unsigned win)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
@@ -469,5 +493,11 @@ void dw_check_cap(CPUState *cpu, unsigned win)
             victim_current = current;
         }
     }
-    dw_empty_window(cpu, most >= 0 ? victim : win);
+    if (most >= 0) {
+        dw_empty_window(cpu, victim);
+    } else if (dw_acct_window(&dw_acct, dw_window_index(cpu->cpu_index,
+                                                         win)) >=
+               DW_CAP_KEEP) {
+        dw_empty_window(cpu, win);
+    }
 }

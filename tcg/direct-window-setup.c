@@ -79,6 +79,35 @@ static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
 }
 
 /*
+ * Below DW_CAP_ROOM_MIN host mappings the windows mostly empty and
+ * refill: a Linux kernel alone touches more pages than that at random.
+ * fast=auto leaves them off; fast=seg, which the user asked for, says
+ * what the cost is.
+ */
+#define DW_CAP_ROOM_MIN     256
+
+static void dw_check_cap_room(void)
+{
+    if (dw_acct.max_mappings >= DW_CAP_ROOM_MIN) {
+        return;
+    }
+    if (dw_mode == TCG_FAST_AUTO) {
+        warn_report("fast=auto: vm.max_map_count (%" PRIu64 ") leaves the "
+                    "windows %" PRId64 " host mappings; using the softmmu "
+                    "(fast=off)", dw_read_max_map_count(),
+                    dw_acct.max_mappings);
+        dw_enabled = false;
+        return;
+    }
+    warn_report("fast=%s: vm.max_map_count (%" PRIu64 ") leaves the windows "
+                "%" PRId64 " host mappings: most guest accesses will refill "
+                "them, slower than fast=off", dw_mode_name(dw_mode),
+                dw_read_max_map_count(), dw_acct.max_mappings);
+    error_printf("Raise it (sysctl vm.max_map_count=1048576) or use "
+                 "-accel tcg,fast=off.\n");
+}
+
+/*
  * Once the board has made its RAM: refuse RAM the windows cannot map
  * (huge pages, no file descriptor, a private copy of a file) rather than
  * take a fault on every access to it; fast=auto turns the mode off, which
@@ -99,6 +128,7 @@ static void dw_check_ram(Notifier *n, void *unused)
         dw_acct.max_mappings =
             dw_fit_cap(dw_acct.max_mappings, dw_read_max_map_count(),
                        dw_count_lines_from("/proc/self/maps"));
+        dw_check_cap_room();
         return;
     }
     if (dw_mode == TCG_FAST_AUTO) {

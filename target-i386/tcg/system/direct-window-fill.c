@@ -282,6 +282,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     bool paging = dw_paging_of(cpu, &p);
     uint64_t root = paging ? dw_root_of(&p) : DW_ROOT_FLAT;
     bool tracked = !paging;
+    uint32_t gen;
     DWPteReader r;
     ram_addr_t offset;
     RAMBlock *rb;
@@ -305,6 +306,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
         dw_empty_window(cpu, win);
         c->root[win] = root;
     }
+    gen = c->gen[win];
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
 
     /* Paging off: nothing to track, and no page table to batch. */
@@ -328,6 +330,17 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
     /*
+     * Another thread emptied the window meanwhile (a downgrade the
+     * kernel refused at vm.max_map_count, dw_reset_dirty()): the table
+     * uses just registered belong to its old generation, and a mapping
+     * made now would not be dropped by stores to them.  The access
+     * faults again.
+     */
+    if (c->gen[win] != gen) {
+        qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+        return -1;
+    }
+    /*
      * A page of the run may have become a table since (another vCPU's
      * fill, or this one's if the page maps its own table): check again
      * now that a new table's downgrade cannot miss this mapping.
@@ -347,20 +360,35 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     if (ret == -ENOMEM) {
         /*
          * Out of host mappings (vm.max_map_count) despite the cap: give
-         * back those of every window, then try once more.
+         * back those of every other window, then try once more.  @win
+         * goes too only when it holds many (dw_check_cap): emptying it
+         * for each fill would livelock an instruction that needs several
+         * of its pages.  If that is still not enough, this access takes
+         * the slow path.
          */
+        bool all = dw_acct_window(&dw_acct,
+                                  dw_window_index(cpu->cpu_index, win)) >=
+                   DW_CAP_KEEP;
+
         for (unsigned w = 0; w < DW_NB_WINDOWS; w++) {
-            dw_empty_window(cpu, w);
+            if (w != win || all) {
+                dw_empty_window(cpu, w);
+            }
         }
-        /*
-         * The tables tracked for @win went with it: keep this run only
-         * until the next flush.
-         */
-        c->root[win] = root;
-        tracked = false;
+        if (all) {
+            /*
+             * The tables tracked for @win went with it: keep this run
+             * only until the next flush.
+             */
+            c->root[win] = root;
+            tracked = false;
+        }
         ret = dw_map_run_at(cpu, win, first, n, writable, rb,
                             offset - ((uint64_t)(page - first) <<
                                       TARGET_PAGE_BITS));
+        if (ret == -ENOMEM) {
+            dw_warn_map_count();
+        }
     }
     if (ret == 0) {
         dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
