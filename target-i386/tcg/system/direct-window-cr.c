@@ -296,15 +296,22 @@ static bool dw_adopt_gibs(CPUState *cpu, unsigned win,
         c->upper_table[win][i] = table[i];
     }
     WITH_RCU_READ_LOCK_GUARD() {
+        uint32_t page = 0;
+
         dw_pte_reader_init(&r, cpu);
-        for (uint32_t reg = 0; reg < DW_REGIONS; reg++) {
+        /* From mapped region to mapped region: most of the 2048 are empty. */
+        while ((page = dw_next_mapped(c, win, page, DW_GUEST_PAGES)) <
+               DW_GUEST_PAGES) {
+            uint32_t reg = page >> DW_REGION_BITS;
             uint32_t first = reg << DW_REGION_BITS;
             uint32_t end = first + (1u << DW_REGION_BITS);
             unsigned gib = p->pae ? reg >> 9 : 0;
             uint64_t now = 0;
 
-            if (!(gibs & (1u << gib)) ||
-                dw_next_mapped(c, win, first, end) >= end) {
+            page = end;
+            if (!(gibs & (1u << gib))) {
+                /* on to the next GiB (PAE); 2-level has one "GiB", 0 */
+                page = p->pae ? (gib + 1) << 18 : DW_GUEST_PAGES;
                 continue;
             }
             /* a GiB whose directory is gone or is not RAM: drop */
