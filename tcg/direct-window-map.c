@@ -81,8 +81,9 @@ void dw_forget_all(DWCpu *c, unsigned win)
 
 /*
  * A window that cannot be emptied would keep serving pages the guest has
- * unmapped, or that another vCPU's window could hold host memory: stop
- * before guest code runs again.  This runs in the SIGSEGV handler too.
+ * unmapped, and a range of it left unreserved could come to hold host
+ * memory: stop before guest code runs again.  This runs in the SIGSEGV
+ * handler too.
  */
 static G_NORETURN void dw_reset_failed(unsigned vcpu, unsigned win,
                                        int err)
@@ -177,11 +178,6 @@ uint32_t dw_next_mapped(const DWCpu *c, unsigned win, uint32_t page,
 }
 
 /*
- * Unmap [first, first + n) of one window: one mmap per mapped run.  The
- * range may be a whole GiB (a PAE PDPTE changed) with little mapped:
- * skip from run to run.
- */
-/*
  * Unmapping or write-protecting part of a run splits its host mapping,
  * which the kernel refuses at vm.max_map_count.  The page must not stay
  * as it was: empty the whole window instead, which needs no split.  It
@@ -200,6 +196,11 @@ static void dw_empty_window_for_split(CPUState *cpu, unsigned win)
     c->root[win] = root;
 }
 
+/*
+ * Unmap [first, first + n) of one window: one mmap per mapped run.  The
+ * range may be a whole GiB (a PAE PDPTE changed) with little mapped:
+ * skip from run to run.
+ */
 void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n)
 {
