@@ -157,15 +157,15 @@ int dw_unmap_range(void *addr, size_t len)
     return p == MAP_FAILED ? -errno : 0;
 }
 
-int dw_rereserve_by_unmap(void *addr, size_t len)
+/*
+ * Reserve [addr, addr + len) PROT_NONE exactly there, never over anything
+ * mapped in the range: -EEXIST then.
+ */
+static int dw_reserve_fixed(void *addr, size_t len)
 {
-    void *p;
+    void *p = mmap(addr, len, PROT_NONE,
+                   DW_RESERVE_FLAGS | MAP_FIXED_NOREPLACE, -1, 0);
 
-    if (munmap(addr, len)) {
-        return -errno;
-    }
-    p = mmap(addr, len, PROT_NONE, DW_RESERVE_FLAGS | MAP_FIXED_NOREPLACE,
-             -1, 0);
     if (p == MAP_FAILED) {
         return -errno;
     }
@@ -175,6 +175,14 @@ int dw_rereserve_by_unmap(void *addr, size_t len)
         return -EEXIST;
     }
     return 0;
+}
+
+int dw_rereserve_by_unmap(void *addr, size_t len)
+{
+    if (munmap(addr, len)) {
+        return -errno;
+    }
+    return dw_reserve_fixed(addr, len);
 }
 
 /*
@@ -272,23 +280,16 @@ int dw_classic_reserve(uint64_t min_addr, uint64_t guard, void **out)
 {
     size_t len = DW_WINDOW_SIZE + guard - min_addr;
     void *want = (void *)(uintptr_t)min_addr;
-    void *p;
+    int ret;
 
     if (min_addr >= DW_WINDOW_SIZE || (min_addr & (DW_PAGE_SIZE - 1))) {
         return -EINVAL;
     }
-    p = mmap(want, len, PROT_NONE, DW_RESERVE_FLAGS | MAP_FIXED_NOREPLACE,
-             -1, 0);
-    if (p == MAP_FAILED) {
-        return -errno;
+    ret = dw_reserve_fixed(want, len);
+    if (ret == 0) {
+        *out = want;
     }
-    /* Kernels before 4.17 ignore the flag and may place it elsewhere. */
-    if (p != want) {
-        munmap(p, len);
-        return -EEXIST;
-    }
-    *out = p;
-    return 0;
+    return ret;
 }
 
 bool dw_classic_classify(uintptr_t host, uint64_t guard, uint32_t *vaddr,

@@ -313,6 +313,8 @@ void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
  * vCPU has elsewhere: more than one instruction's pages (dw_check_cap).
  */
 #define DW_CAP_KEEP         16
+/* Does window @win hold DW_CAP_KEEP mappings or more? */
+bool dw_window_holds_many(CPUState *cpu, unsigned win);
 void dw_check_cap(CPUState *cpu, unsigned win);
 /* The kernel refused a fill's mmap with the windows emptied: say so once. */
 void dw_warn_map_count(void);

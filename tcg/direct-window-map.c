@@ -454,6 +454,12 @@ static bool dw_recount(void)
     return true;
 }
 
+bool dw_window_holds_many(CPUState *cpu, unsigned win)
+{
+    return dw_acct_window(&dw_acct, dw_window_index(cpu->cpu_index, win)) >=
+           DW_CAP_KEEP;
+}
+
 /*
  * Keep the host mappings below vm.max_map_count: at the cap, empty this
  * vCPU's window with the most of them (only the vCPU's own thread may
@@ -461,7 +467,7 @@ static bool dw_recount(void)
  * now, and the window @win about to be filled last: emptying a current
  * one refaults its working set at once.
  *
- * @win is emptied only when it holds DW_CAP_KEEP mappings or more.  The
+ * @win is emptied only when it holds many (dw_window_holds_many()).  The
  * cap is shared by all vCPUs, and another one (an idle one) may hold all
  * of it: emptying @win for each fill would then livelock an instruction
  * whose pages it needs together (a string move, a push of a memory
@@ -496,9 +502,7 @@ void dw_check_cap(CPUState *cpu, unsigned win)
     }
     if (most >= 0) {
         dw_empty_window(cpu, victim);
-    } else if (dw_acct_window(&dw_acct, dw_window_index(cpu->cpu_index,
-                                                         win)) >=
-               DW_CAP_KEEP) {
+    } else if (dw_window_holds_many(cpu, win)) {
         dw_empty_window(cpu, win);
     }
 }

@@ -67,10 +67,17 @@ const char *dw_mode_name(TCGFastMode mode)
     return dw_mode_names[mode];
 }
 
+/* fast=auto where seg cannot run well: the softmmu, with one warning. */
+static void dw_auto_off(const char *why)
+{
+    warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+    dw_enabled = false;
+}
+
 static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
 {
     if (mode == TCG_FAST_AUTO) {
-        warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
+        dw_auto_off(why);
         return true;
     }
     error_setg(errp, "fast=%s: %s", dw_mode_name(mode), why);
@@ -86,23 +93,22 @@ static bool dw_refuse(TCGFastMode mode, Error **errp, const char *why)
  */
 #define DW_CAP_ROOM_MIN     256
 
-static void dw_check_cap_room(void)
+static void dw_check_cap_room(uint64_t max_map_count)
 {
+    g_autofree char *why = NULL;
+
     if (dw_acct.max_mappings >= DW_CAP_ROOM_MIN) {
         return;
     }
+    why = g_strdup_printf("vm.max_map_count (%" PRIu64 ") leaves the "
+                          "windows %" PRId64 " host mappings",
+                          max_map_count, dw_acct.max_mappings);
     if (dw_mode == TCG_FAST_AUTO) {
-        warn_report("fast=auto: vm.max_map_count (%" PRIu64 ") leaves the "
-                    "windows %" PRId64 " host mappings; using the softmmu "
-                    "(fast=off)", dw_read_max_map_count(),
-                    dw_acct.max_mappings);
-        dw_enabled = false;
+        dw_auto_off(why);
         return;
     }
-    warn_report("fast=%s: vm.max_map_count (%" PRIu64 ") leaves the windows "
-                "%" PRId64 " host mappings: most guest accesses will refill "
-                "them, slower than fast=off", dw_mode_name(dw_mode),
-                dw_read_max_map_count(), dw_acct.max_mappings);
+    warn_report("fast=%s: %s: most guest accesses will refill them, "
+                "slower than fast=off", dw_mode_name(dw_mode), why);
     error_printf("Raise it (sysctl vm.max_map_count=1048576) or use "
                  "-accel tcg,fast=off.\n");
 }
@@ -119,6 +125,8 @@ static void dw_check_ram(Notifier *n, void *unused)
     g_autofree char *why = dw_ram_unmappable();
 
     if (!why) {
+        uint64_t max_map_count = dw_read_max_map_count();
+
         dw_track_ram_ready();
         /*
          * The machine exists: what QEMU maps itself is known now, and a
@@ -126,14 +134,13 @@ static void dw_check_ram(Notifier *n, void *unused)
          * assumed.
          */
         dw_acct.max_mappings =
-            dw_fit_cap(dw_acct.max_mappings, dw_read_max_map_count(),
+            dw_fit_cap(dw_acct.max_mappings, max_map_count,
                        dw_count_lines_from("/proc/self/maps"));
-        dw_check_cap_room();
+        dw_check_cap_room(max_map_count);
         return;
     }
     if (dw_mode == TCG_FAST_AUTO) {
-        warn_report("fast=auto: %s; using the softmmu (fast=off)", why);
-        dw_enabled = false;
+        dw_auto_off(why);
         return;
     }
     error_report("fast=%s: %s", dw_mode_name(dw_mode), why);

@@ -366,9 +366,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
          * of its pages.  If that is still not enough, this access takes
          * the slow path.
          */
-        bool all = dw_acct_window(&dw_acct,
-                                  dw_window_index(cpu->cpu_index, win)) >=
-                   DW_CAP_KEEP;
+        bool all = dw_window_holds_many(cpu, win);
 
         for (unsigned w = 0; w < DW_NB_WINDOWS; w++) {
             if (w != win || all) {
