@@ -124,10 +124,16 @@ void dw_churn_count_fill(struct dw_churn_scores *t, uint64_t key,
     }
 }
 
+/* Has suspect @s been counted over enough deaths to be judged at all? */
+static bool dw_churn_enough_deaths(const struct dw_churn_score *s)
+{
+    return s->counting && s->young - s->young_at_count >= DW_CHURN_MIN;
+}
+
 /* Has suspect @s been counted long enough, over enough deaths? */
 static bool dw_churn_counted(const struct dw_churn_score *s, int64_t now)
 {
-    return s->counting && s->young - s->young_at_count >= DW_CHURN_MIN &&
+    return dw_churn_enough_deaths(s) &&
            now - s->count_since >= DW_CHURN_COUNT_NS;
 }
 
@@ -140,6 +146,21 @@ static enum dw_churn_state dw_churn_judge(const struct dw_churn_score *s,
 
     return execs(s->counter, opaque) < fills * DW_CHURN_EXECS ?
            DW_CHURN_CHURNS : DW_CHURN_HOT;
+}
+
+/*
+ * Has suspect @s, counted for less than DW_CHURN_COUNT_NS, already
+ * filled so many pages for so few runs that it churns whatever comes
+ * next?  The wait guards hot code against a burst of deaths with few
+ * fills counted (a process exiting); DW_CHURN_EARLY_FILLS fills with
+ * fewer than DW_CHURN_EXECS runs each are no such burst.
+ */
+static bool dw_churn_clearly_churns(const struct dw_churn_score *s,
+                                    DWChurnExecsFn *execs, void *opaque)
+{
+    return dw_churn_enough_deaths(s) &&
+           s->fills - s->fills_at_count >= DW_CHURN_EARLY_FILLS &&
+           dw_churn_judge(s, execs, opaque) == DW_CHURN_CHURNS;
 }
 
 enum dw_churn_state dw_churn_count_young(struct dw_churn_scores *t,
@@ -169,10 +190,13 @@ enum dw_churn_state dw_churn_count_young(struct dw_churn_scores *t,
         s->state = DW_CHURN_SUSPECT;
         return s->state;
     case DW_CHURN_SUSPECT:
-        if (!dw_churn_counted(s, now)) {
+        if (dw_churn_counted(s, now)) {
+            s->state = dw_churn_judge(s, execs, opaque);
+        } else if (dw_churn_clearly_churns(s, execs, opaque)) {
+            s->state = DW_CHURN_CHURNS;
+        } else {
             return DW_CHURN_NONE;
         }
-        s->state = dw_churn_judge(s, execs, opaque);
         return s->state;
     default:
         return DW_CHURN_NONE;

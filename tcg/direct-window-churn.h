@@ -31,7 +31,9 @@
  * has been counted for DW_CHURN_COUNT_NS and DW_CHURN_MIN more of its
  * fills died young: it churns if it ran fewer than DW_CHURN_EXECS times
  * per page it filled meanwhile, and is hot (direct, never suspect again
- * until the scores are reset) otherwise.  A fill costs a host signal, an
+ * until the scores are reset) otherwise.  Code that filled
+ * DW_CHURN_EARLY_FILLS pages that way is found to churn without the
+ * wait; a hot verdict always waits.  A fill costs a host signal, an
  * mmap and later an munmap, some 4-5 us here; a softmmu access costs a
  * few ns more than a direct one, so code that runs a few hundred times
  * per page it fills is better off direct.  The time matters: a process
@@ -66,6 +68,14 @@
 
 /* How long suspect code is counted before it is judged. */
 #define DW_CHURN_COUNT_NS   (50 * 1000 * 1000)
+
+/*
+ * Fills counted after which code that ran fewer than DW_CHURN_EXECS
+ * times per fill churns at once, without waiting DW_CHURN_COUNT_NS: a
+ * loop that maps, touches and unmaps buffers fills this many in a
+ * millisecond, and each 50 ms of waiting cost it thousands of fills.
+ */
+#define DW_CHURN_EARLY_FILLS 64
 
 /*
  * Execution counters, handed out until the scores are reset: a counter

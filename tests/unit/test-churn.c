@@ -269,7 +269,7 @@ static void test_scores_judged_when_counted(void)
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
 
     count = make_suspect();
-    CHECK_EQ(fill_and_die(count, 4 * DW_CHURN_MIN, 0,
+    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_FILLS - 1, 0,
                           1000 + DW_CHURN_COUNT_NS - 1), DW_CHURN_NONE);
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
     CHECK_EQ(young(KEY_A, SPACE,
@@ -280,6 +280,37 @@ static void test_scores_judged_when_counted(void)
     CHECK_EQ(fill_and_die(count, DW_CHURN_MIN - 1, 0, 1 << 30),
              DW_CHURN_NONE);
     CHECK_EQ(fill_and_die(count, 1, 0, 1 << 30), DW_CHURN_CHURNS);
+}
+
+/*
+ * DW_CHURN_EARLY_FILLS fills with fewer than DW_CHURN_EXECS runs each
+ * churn before DW_CHURN_COUNT_NS; one run more per fill waits, and so
+ * does every hot verdict.
+ */
+static void test_scores_early_churn(void)
+{
+    uint32_t *count = make_suspect();
+
+    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_FILLS - 1, 1, 2000),
+             DW_CHURN_NONE);
+    CHECK_EQ(fill_and_die(count, 1, 1, 2000), DW_CHURN_CHURNS);
+    CHECK(dw_churn_churns(&scores, KEY_A));
+
+    count = make_suspect();
+    CHECK_EQ(fill_and_die(count, 4 * DW_CHURN_EARLY_FILLS, DW_CHURN_EXECS,
+                          2000), DW_CHURN_NONE);
+    CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
+    CHECK_EQ(young(KEY_A, SPACE, 1000 + DW_CHURN_COUNT_NS), DW_CHURN_HOT);
+
+    /* deaths are still needed: fills that live are no verdict */
+    count = make_suspect();
+    for (unsigned i = 0; i < 2 * DW_CHURN_EARLY_FILLS; i++) {
+        dw_churn_count_fill(&scores, KEY_A, SPACE);
+    }
+    for (unsigned i = 1; i < DW_CHURN_MIN; i++) {
+        CHECK_EQ(young(KEY_A, SPACE, 2000), DW_CHURN_NONE);
+    }
+    CHECK_EQ(young(KEY_A, SPACE, 2000), DW_CHURN_CHURNS);
 }
 
 /*
@@ -406,6 +437,8 @@ int main(void)
              test_scores_hot_stays_direct);
     run_test("scores: judged after counting long enough, over enough deaths",
              test_scores_judged_when_counted);
+    run_test("scores: many fills with few runs churn without the wait",
+             test_scores_early_churn);
     run_test("scores: deaths at an exit do not make hot code cold",
              test_scores_exit_burst);
     run_test("scores: counters run out until the next epoch",
