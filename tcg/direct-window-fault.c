@@ -344,6 +344,13 @@ static void dw_fault(CPUState *cpu, unsigned win, uint32_t vaddr,
         dw_slow(cpu, ra, DW_SLOW_WATCH);
     }
     /*
+     * A store to a page that went read-only while its RAM was a page
+     * table (an exited process's, reused as data): no walk needed.
+     */
+    if (is_write && dw_upgrade(cpu, win, vaddr >> TARGET_PAGE_BITS)) {
+        return;
+    }
+    /*
      * Only user code is scored.  The kernel's serves every process: a
      * system-call path that reads the caller's stack fills that page once
      * per process, which dies young when processes are short-lived, but

@@ -131,6 +131,14 @@ typedef struct DWCpu {
      * one page becoming clean (a new page table) finds them at once.
      */
     GHashTable *rw_host[DW_NB_WINDOWS];
+    /*
+     * vpage -> host page of the pages a dirty reset made read-only (their
+     * RAM became a page table, or code) and that are still mapped so: a
+     * store there once the RAM is neither is made writable again
+     * (dw_upgrade) without a fill.  The mapping, and so the translation
+     * behind it, is the one that was writable: changing it unmaps it.
+     */
+    GHashTable *ro_was_rw[DW_NB_WINDOWS];
     /* Where the window holds pages of large pages (see dw_flush_range) */
     struct dw_large *large[DW_NB_WINDOWS];
     /*
@@ -240,6 +248,7 @@ typedef struct DWStats {
     uint64_t resets;
     uint64_t page_unmaps;
     uint64_t downgrades;
+    uint64_t upgrades;          /* made writable again without a fill */
     uint64_t gs_switches;
     uint64_t sticky_tbs;
     uint64_t sticky_resets;     /* times the sticky set was full */
@@ -308,6 +317,12 @@ void dw_unmap_pages(CPUState *cpu, unsigned win, uint32_t first,
                     uint32_t n);
 void dw_note_mapped(DWCpu *c, unsigned win, uint32_t page,
                     uintptr_t host_rw, bool large);
+/*
+ * A store faulted on page @page of window @win: if a dirty reset made it
+ * read-only and its RAM may be written directly again, make it writable.
+ * True when the store can retry; only the vCPU's own thread.
+ */
+bool dw_upgrade(CPUState *cpu, unsigned win, uint32_t page);
 /*
  * Host mappings a window being filled keeps at the cap, however few the
  * vCPU has elsewhere: more than one instruction's pages (dw_check_cap).

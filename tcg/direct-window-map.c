@@ -17,16 +17,21 @@
 #include "qemu/bitmap.h"
 #include "qemu/timer.h"
 #include "hw/core/cpu.h"
+#include "exec/ram_addr.h"
 #include "tcg/direct-window-internal.h"
 
 uint64_t dw_total_pages;
 
-/* Page @page of window @win is no longer mapped writable. */
+/*
+ * Page @page of window @win is no longer mapped writable, nor read-only
+ * by a dirty reset.
+ */
 static void dw_forget_rw(DWCpu *c, unsigned win, uint32_t page)
 {
     gpointer host;
     GSList *l, *n;
 
+    g_hash_table_remove(c->ro_was_rw[win], GUINT_TO_POINTER(page));
     if (!g_hash_table_steal_extended(c->writable[win], GUINT_TO_POINTER(page),
                                      NULL, &host)) {
         return;
@@ -69,6 +74,7 @@ void dw_forget_all(DWCpu *c, unsigned win)
     c->n_mapped[win] = 0;
     g_hash_table_remove_all(c->writable[win]);
     g_hash_table_remove_all(c->rw_host[win]);
+    g_hash_table_remove_all(c->ro_was_rw[win]);
     dw_large_clear_all(c->large[win]);
     c->root[win] = DW_ROOT_NONE;
     c->wp_relaxed[win] = false;
@@ -309,6 +315,57 @@ static bool dw_downgrade(CPUState *cpu, unsigned win, uint32_t page)
     return true;
 }
 
+/* Page @page of window @win, onto host page @host, went read-only. */
+static void dw_note_ro_was_rw(DWCpu *c, unsigned win, uint32_t page,
+                              uintptr_t host)
+{
+    g_hash_table_insert(c->ro_was_rw[win], GUINT_TO_POINTER(page),
+                        (void *)host);
+}
+
+bool dw_upgrade(CPUState *cpu, unsigned win, uint32_t page)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    uintptr_t host;
+    ram_addr_t ram;
+    bool done = false;
+    int ret;
+
+    qemu_spin_lock(&cpu->neg.tlb.c.lock);
+    host = (uintptr_t)g_hash_table_lookup(c->ro_was_rw[win],
+                                          GUINT_TO_POINTER(page));
+    if (!host) {
+        goto out;
+    }
+    /*
+     * Writable on the conditions of a fill (dw_map_page).  A dirty reset
+     * clears the dirty bit or marks the table before it takes this lock
+     * to downgrade, so a writable page made here cannot escape it.
+     */
+    ram = qemu_ram_addr_from_host((void *)host);
+    if (ram == RAM_ADDR_INVALID || cpu_physical_memory_is_clean(ram) ||
+        dw_ram_tracked(ram)) {
+        goto out;
+    }
+    ret = dw_protect_range((void *)(c->gs[win] + ((uintptr_t)page <<
+                                                  TARGET_PAGE_BITS)),
+                           TARGET_PAGE_SIZE, PROT_READ | PROT_WRITE);
+    if (ret < 0) {
+        /* The retry fills again. */
+        dw_empty_window_for_split(cpu, win);
+        done = true;
+        goto out;
+    }
+    dw_acct_note_ops(&dw_acct, dw_window_index(cpu->cpu_index, win), 1);
+    g_hash_table_remove(c->ro_was_rw[win], GUINT_TO_POINTER(page));
+    dw_note_rw(c, win, page, host);
+    qatomic_inc(&dw_stats.upgrades);
+    done = true;
+out:
+    qemu_spin_unlock(&cpu->neg.tlb.c.lock);
+    return done;
+}
+
 /* Ranges up to this many pages are looked up page by page. */
 #define DW_RESET_LOOKUP_MAX 16
 
@@ -329,6 +386,7 @@ static void dw_reset_dirty_page(CPUState *cpu, unsigned win, uintptr_t host)
             break;
         }
         g_hash_table_remove(c->writable[win], GUINT_TO_POINTER(page));
+        dw_note_ro_was_rw(c, win, page, host);
     }
     g_slist_free(l);
 }
@@ -368,11 +426,14 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         }
         for (guint i = 0; i < pages->len; i++) {
             uint32_t page = g_array_index(pages, uint32_t, i);
+            uintptr_t host = (uintptr_t)g_hash_table_lookup(c->writable[win],
+                                                GUINT_TO_POINTER(page));
 
             if (!dw_downgrade(cpu, win, page)) {
                 break;
             }
             dw_forget_rw(c, win, page);
+            dw_note_ro_was_rw(c, win, page, host);
         }
     }
 }

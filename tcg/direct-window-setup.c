@@ -165,6 +165,7 @@ static void dw_cpu_init(DWCpu *c, unsigned index)
         c->writable[s] = g_hash_table_new(NULL, NULL);
         c->rw_host[s] = g_hash_table_new_full(NULL, NULL, NULL,
                                               (GDestroyNotify)g_slist_free);
+        c->ro_was_rw[s] = g_hash_table_new(NULL, NULL);
         c->large[s] = g_new0(struct dw_large, 1);
         c->region_pt[s] = g_new0(uint64_t, DW_REGIONS);
         c->region_upper[s] = g_new0(uint64_t, DW_REGIONS);

@@ -60,7 +60,8 @@ void dw_format_stats(GString *buf)
         "%" PRIu64 " of them batched), guest page faults: %" PRIu64
         ", filled on return from them: %" PRIu64 "\n"
         "window resets: %" PRIu64 ", pages unmapped: %" PRIu64
-        ", RW->RO downgrades: %" PRIu64 "\n"
+        ", RW->RO downgrades: %" PRIu64 ", made writable again without "
+        "a fill: %" PRIu64 "\n"
         "GS switches: %" PRIu64 " (%s)\n"
         "CR3 writes: %" PRIu64 ", %" PRIu64 " us, windows found: %" PRIu64
         ", emptied for a new address space: %" PRIu64 ", adopted: %"
@@ -78,6 +79,7 @@ void dw_format_stats(GString *buf)
         qatomic_read(&dw_stats.resets),
         qatomic_read(&dw_stats.page_unmaps),
         qatomic_read(&dw_stats.downgrades),
+        qatomic_read(&dw_stats.upgrades),
         qatomic_read(&dw_stats.gs_switches),
         dw_have_fsgsbase ? "wrgsbase" : "arch_prctl",
         qatomic_read(&dw_stats.cr3_writes),
@@ -156,6 +158,7 @@ static const struct {
     DW_STAT("window-resets", resets),
     DW_STAT("pages-unmapped", page_unmaps),
     DW_STAT("rw-to-ro-downgrades", downgrades),
+    DW_STAT("ro-to-rw-upgrades", upgrades),
     DW_STAT("gs-switches", gs_switches),
     DW_STAT("sticky-tbs", sticky_tbs),
     DW_STAT("sticky-resets", sticky_resets),
