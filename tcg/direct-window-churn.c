@@ -108,12 +108,13 @@ static void dw_churn_in_space(struct dw_churn_score *s, uint64_t space)
     if (s->state == DW_CHURN_NONE && s->space != space) {
         s->space = space;
         s->fills = 0;
+        s->pages = 0;
         s->young = 0;
     }
 }
 
 void dw_churn_count_fill(struct dw_churn_scores *t, uint64_t key,
-                         uint64_t space)
+                         uint64_t space, uint32_t pages)
 {
     struct dw_churn_score *s = dw_churn_get(t, key);
 
@@ -122,6 +123,7 @@ void dw_churn_count_fill(struct dw_churn_scores *t, uint64_t key,
     if (s->fills < UINT32_MAX) {
         s->fills++;
     }
+    s->pages = pages < UINT32_MAX - s->pages ? s->pages + pages : UINT32_MAX;
 }
 
 /* Has suspect @s been counted over enough deaths to be judged at all? */
@@ -142,9 +144,9 @@ static enum dw_churn_state dw_churn_judge(const struct dw_churn_score *s,
                                           DWChurnExecsFn *execs,
                                           void *opaque)
 {
-    uint64_t fills = s->fills - s->fills_at_count;
+    uint64_t pages = s->pages - s->pages_at_count;
 
-    return execs(s->counter, opaque) < fills * DW_CHURN_EXECS ?
+    return execs(s->counter, opaque) < pages * DW_CHURN_EXECS ?
            DW_CHURN_CHURNS : DW_CHURN_HOT;
 }
 
@@ -159,7 +161,7 @@ static bool dw_churn_clearly_churns(const struct dw_churn_score *s,
                                     DWChurnExecsFn *execs, void *opaque)
 {
     return dw_churn_enough_deaths(s) &&
-           s->fills - s->fills_at_count >= DW_CHURN_EARLY_FILLS &&
+           s->pages - s->pages_at_count >= DW_CHURN_EARLY_PAGES &&
            dw_churn_judge(s, execs, opaque) == DW_CHURN_CHURNS;
 }
 
@@ -233,6 +235,7 @@ int dw_churn_exec_counter(struct dw_churn_scores *t, uint64_t key,
         s->counting = true;
         s->counter = t->counters_used++;
         s->fills_at_count = s->fills;
+        s->pages_at_count = s->pages;
         s->young_at_count = s->young;
         s->count_since = now;
     }

@@ -31,8 +31,11 @@
  * has been counted for DW_CHURN_COUNT_NS and DW_CHURN_MIN more of its
  * fills died young: it churns if it ran fewer than DW_CHURN_EXECS times
  * per page it filled meanwhile, and is hot (direct, never suspect again
- * until the scores are reset) otherwise.  Code that filled
- * DW_CHURN_EARLY_FILLS pages that way is found to churn without the
+ * until the scores are reset) otherwise.  Pages, not fills: one fill
+ * maps a run of up to 64 present pages, and code that reads each page
+ * of a buffer once runs 26 times per fill of such runs; every page of
+ * them is unmapped again when it dies.  Code that filled
+ * DW_CHURN_EARLY_PAGES pages that way is found to churn without the
  * wait; a hot verdict always waits.  A fill costs a host signal, an
  * mmap and later an munmap, some 4-5 us here; a softmmu access costs a
  * few ns more than a direct one, so code that runs a few hundred times
@@ -70,12 +73,13 @@
 #define DW_CHURN_COUNT_NS   (50 * 1000 * 1000)
 
 /*
- * Fills counted after which code that ran fewer than DW_CHURN_EXECS
- * times per fill churns at once, without waiting DW_CHURN_COUNT_NS: a
- * loop that maps, touches and unmaps buffers fills this many in a
- * millisecond, and each 50 ms of waiting cost it thousands of fills.
+ * Pages filled, counted, after which code that ran fewer than
+ * DW_CHURN_EXECS times per page churns at once, without waiting
+ * DW_CHURN_COUNT_NS: a loop that maps, touches and unmaps buffers fills
+ * this many in a millisecond, and each 50 ms of waiting cost it
+ * thousands of fills.
  */
-#define DW_CHURN_EARLY_FILLS 64
+#define DW_CHURN_EARLY_PAGES 64
 
 /*
  * Execution counters, handed out until the scores are reset: a counter
@@ -113,13 +117,15 @@ enum dw_churn_state {
 /*
  * While @counting, TBs of the key add their executions to counter
  * @counter, since @count_since, when the key had @fills_at_count fills
- * and @young_at_count young deaths.
+ * of @pages_at_count pages and @young_at_count young deaths.
  */
 struct dw_churn_score {
     uint64_t key;
     uint32_t fills;
     uint32_t young;
+    uint32_t pages;         /* what its fills mapped */
     uint32_t fills_at_count;
+    uint32_t pages_at_count;
     uint32_t young_at_count;
     int64_t count_since;
     uint64_t space;         /* where @fills and @young were counted */
@@ -162,10 +168,10 @@ void dw_churn_scores_reset(struct dw_churn_scores *t);
 
 /*
  * Code @key filled a page in address space @space (see
- * dw_churn_space()).
+ * dw_churn_space()), mapping @pages pages with it (a run).
  */
 void dw_churn_count_fill(struct dw_churn_scores *t, uint64_t key,
-                         uint64_t space);
+                         uint64_t space, uint32_t pages);
 
 /*
  * A page code @key filled in address space @space died young, at @now

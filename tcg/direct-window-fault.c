@@ -68,7 +68,8 @@ void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
     }
     dw_churn_ring_note(c->churn, win, c->gen[win], page, key);
     qemu_mutex_lock(&dw_sticky_lock);
-    dw_churn_count_fill(&dw_churn, key, dw_churn_space(win, c->gen[win]));
+    dw_churn_count_fill(&dw_churn, key, dw_churn_space(win, c->gen[win]),
+                        MAX(c->fill_pages, 1));
     qemu_mutex_unlock(&dw_sticky_lock);
 }
 

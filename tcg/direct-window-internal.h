@@ -192,6 +192,7 @@ typedef struct DWCpu {
     uint64_t prefill_key;               /* the code that missed */
     /* The last fills, to find code whose fills die young; own thread. */
     struct dw_churn_ring *churn;
+    uint32_t fill_pages;                /* what the last fill mapped */
     /*
      * Which user windows hold an address space too new to be given
      * direct accesses (direct-window-young.h); own thread.
@@ -393,8 +394,8 @@ extern int64_t dw_young_ns;
 bool dw_is_sticky(uint64_t phys_pc);
 bool dw_fault_init(Error **errp);
 /*
- * Window @win mapped @page for a miss of the code at guest-physical
- * @key; the guest dropped pages [@first, @first + @n) of window @win.
+ * Window @win mapped @page (and the run of c->fill_pages pages around
+ * it) for a miss of the code at guest-physical @key; the guest dropped pages [@first, @first + @n) of window @win.
  * Only the vCPU's own thread.
  */
 void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,

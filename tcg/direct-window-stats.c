@@ -111,7 +111,7 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.sticky_resets));
     g_string_append_printf(buf, "code found filling pages that die young: %"
                            PRIu64 " (of %" PRIu64 " suspected; %" PRIu64
-                           " ran too often per fill and stayed direct; "
+                           " ran too often per page filled and stayed direct; "
                            "made direct again %" PRIu64 " times)\n",
                            qatomic_read(&dw_stats.churn_keys),
                            qatomic_read(&dw_stats.churn_suspects),

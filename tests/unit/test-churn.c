@@ -137,7 +137,7 @@ static void test_scores_threshold(void)
 {
     reset();
     for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
     }
     for (unsigned i = 1; i < DW_CHURN_MIN; i++) {
         CHECK_EQ(young(KEY_A, SPACE, 0), DW_CHURN_NONE);
@@ -162,7 +162,7 @@ static void test_scores_one_space(void)
     reset();
     for (uint32_t gen = 0; gen < 4 * DW_CHURN_MIN; gen++) {
         for (unsigned i = 0; i < 3; i++) {
-            dw_churn_count_fill(&scores, KEY_A, dw_churn_space(3, gen));
+            dw_churn_count_fill(&scores, KEY_A, dw_churn_space(3, gen), 1);
             CHECK_EQ(young(KEY_A,
                                           dw_churn_space(3, gen), 0),
                      DW_CHURN_NONE);
@@ -172,17 +172,17 @@ static void test_scores_one_space(void)
     for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
         unsigned win = i % 2;
 
-        dw_churn_count_fill(&scores, KEY_A, dw_churn_space(win, 9));
+        dw_churn_count_fill(&scores, KEY_A, dw_churn_space(win, 9), 1);
         CHECK_EQ(young(KEY_A,
                                       dw_churn_space(win, 9), 0),
                  DW_CHURN_NONE);
     }
     for (unsigned i = 1; i < DW_CHURN_MIN; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
         CHECK_EQ(young(KEY_A, SPACE, 0),
                  DW_CHURN_NONE);
     }
-    dw_churn_count_fill(&scores, KEY_A, SPACE);
+    dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
     CHECK_EQ(young(KEY_A, SPACE, 0),
              DW_CHURN_SUSPECT);
 }
@@ -194,7 +194,7 @@ static uint32_t *make_suspect(void)
 
     reset();
     for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
         young(KEY_A, SPACE, 0);
     }
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
@@ -214,7 +214,7 @@ static enum dw_churn_state fill_and_die(uint32_t *count, unsigned n,
     enum dw_churn_state st = DW_CHURN_NONE;
 
     for (unsigned i = 0; i < n; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
         *count += execs;
         st = young(KEY_A, SPACE, now);
         if (st != DW_CHURN_NONE && i + 1 < n) {
@@ -269,7 +269,7 @@ static void test_scores_judged_when_counted(void)
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
 
     count = make_suspect();
-    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_FILLS - 1, 0,
+    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_PAGES - 1, 0,
                           1000 + DW_CHURN_COUNT_NS - 1), DW_CHURN_NONE);
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
     CHECK_EQ(young(KEY_A, SPACE,
@@ -283,7 +283,7 @@ static void test_scores_judged_when_counted(void)
 }
 
 /*
- * DW_CHURN_EARLY_FILLS fills with fewer than DW_CHURN_EXECS runs each
+ * DW_CHURN_EARLY_PAGES fills with fewer than DW_CHURN_EXECS runs each
  * churn before DW_CHURN_COUNT_NS; one run more per fill waits, and so
  * does every hot verdict.
  */
@@ -291,26 +291,51 @@ static void test_scores_early_churn(void)
 {
     uint32_t *count = make_suspect();
 
-    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_FILLS - 1, 1, 2000),
+    CHECK_EQ(fill_and_die(count, DW_CHURN_EARLY_PAGES - 1, 1, 2000),
              DW_CHURN_NONE);
     CHECK_EQ(fill_and_die(count, 1, 1, 2000), DW_CHURN_CHURNS);
     CHECK(dw_churn_churns(&scores, KEY_A));
 
     count = make_suspect();
-    CHECK_EQ(fill_and_die(count, 4 * DW_CHURN_EARLY_FILLS, DW_CHURN_EXECS,
+    CHECK_EQ(fill_and_die(count, 4 * DW_CHURN_EARLY_PAGES, DW_CHURN_EXECS,
                           2000), DW_CHURN_NONE);
     CHECK_EQ(dw_churn_state(&scores, KEY_A), DW_CHURN_SUSPECT);
     CHECK_EQ(young(KEY_A, SPACE, 1000 + DW_CHURN_COUNT_NS), DW_CHURN_HOT);
 
     /* deaths are still needed: fills that live are no verdict */
     count = make_suspect();
-    for (unsigned i = 0; i < 2 * DW_CHURN_EARLY_FILLS; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+    for (unsigned i = 0; i < 2 * DW_CHURN_EARLY_PAGES; i++) {
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
     }
     for (unsigned i = 1; i < DW_CHURN_MIN; i++) {
         CHECK_EQ(young(KEY_A, SPACE, 2000), DW_CHURN_NONE);
     }
     CHECK_EQ(young(KEY_A, SPACE, 2000), DW_CHURN_CHURNS);
+}
+
+/*
+ * A fill maps a run: code that reads each page of a 26-page run once
+ * runs 26 times per fill but once per page, and churns; code that runs
+ * DW_CHURN_EXECS times per page of its runs is hot.
+ */
+static void test_scores_judged_per_page(void)
+{
+    uint32_t *count = make_suspect();
+
+    for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 26);
+        *count += 26;
+        CHECK_EQ(young(KEY_A, SPACE, 2000),
+                 i + 1 < DW_CHURN_MIN ? DW_CHURN_NONE : DW_CHURN_CHURNS);
+    }
+
+    count = make_suspect();
+    for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 26);
+        *count += 26 * DW_CHURN_EXECS;
+        CHECK_EQ(young(KEY_A, SPACE, 2000), DW_CHURN_NONE);
+    }
+    CHECK_EQ(young(KEY_A, SPACE, 1000 + DW_CHURN_COUNT_NS), DW_CHURN_HOT);
 }
 
 /*
@@ -322,7 +347,7 @@ static void test_scores_exit_burst(void)
     uint32_t *count = make_suspect();
 
     for (unsigned i = 0; i < 2; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
     }
     *count = 2 * DW_CHURN_EXECS;
     for (unsigned i = 1; i < DW_CHURN_MIN; i++) {
@@ -354,7 +379,7 @@ static void test_counters_run_out(void)
     }
     /* a reset for a full table keeps them taken */
     for (uint64_t k = 0; k < 2 * DW_CHURN_KEYS; k++) {
-        dw_churn_count_fill(&scores, 0x900000 + k * 64, SPACE);
+        dw_churn_count_fill(&scores, 0x900000 + k * 64, SPACE, 1);
     }
     for (unsigned i = 0; i < DW_CHURN_MIN; i++) {
         young(KEY_B, SPACE, 0);
@@ -374,7 +399,7 @@ static void test_scores_long_lived(void)
 {
     reset();
     for (unsigned i = 0; i < 4 * DW_CHURN_MIN; i++) {
-        dw_churn_count_fill(&scores, KEY_A, SPACE);
+        dw_churn_count_fill(&scores, KEY_A, SPACE, 1);
     }
     for (unsigned i = 0; i < 2 * DW_CHURN_MIN; i++) {
         CHECK(!young(KEY_A, SPACE, 0));
@@ -405,7 +430,7 @@ static void test_scores_full(void)
         young(KEY_A, SPACE, 0);
     }
     for (uint64_t k = 0; k < 10 * DW_CHURN_KEYS; k++) {
-        dw_churn_count_fill(&scores, 0x100000 + k * 64, SPACE);
+        dw_churn_count_fill(&scores, 0x100000 + k * 64, SPACE, 1);
         CHECK(scores.used < DW_CHURN_KEYS);
     }
     /* KEY_A's score went with a restart: one more is not enough */
@@ -439,6 +464,8 @@ int main(void)
              test_scores_judged_when_counted);
     run_test("scores: many fills with few runs churn without the wait",
              test_scores_early_churn);
+    run_test("scores: runs per page, not per fill of a run",
+             test_scores_judged_per_page);
     run_test("scores: deaths at an exit do not make hot code cold",
              test_scores_exit_burst);
     run_test("scores: counters run out until the next epoch",

@@ -407,6 +407,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
         }
         qatomic_add(&dw_stats.pages_mapped, n);
         qatomic_inc(&dw_stats.fills);
+        c->fill_pages = n;
     }
     qemu_spin_unlock(&cpu->neg.tlb.c.lock);
     if (ret < 0) {
