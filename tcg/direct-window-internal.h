@@ -395,8 +395,9 @@ bool dw_is_sticky(uint64_t phys_pc);
 bool dw_fault_init(Error **errp);
 /*
  * Window @win mapped @page (and the run of c->fill_pages pages around
- * it) for a miss of the code at guest-physical @key; the guest dropped pages [@first, @first + @n) of window @win.
- * Only the vCPU's own thread.
+ * it) for a miss of the code at guest-physical @key; the guest dropped
+ * pages [@first, @first + @n) of window @win.  Only the vCPU's own
+ * thread.
  */
 void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
                         uint64_t key);
