@@ -391,6 +391,12 @@ static void dw_reset_dirty_page(CPUState *cpu, unsigned win, uintptr_t host)
     g_slist_free(l);
 }
 
+/* A writable page found for a dirty reset, and its host page. */
+typedef struct DWRwPage {
+    uint32_t page;
+    uintptr_t host;
+} DWRwPage;
+
 void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
 {
     g_autoptr(GArray) pages = NULL;
@@ -410,7 +416,7 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         }
         return;
     }
-    pages = g_array_new(false, false, sizeof(uint32_t));
+    pages = g_array_new(false, false, sizeof(DWRwPage));
     for (unsigned win = 0; win < DW_NB_WINDOWS; win++) {
         GHashTableIter it;
         gpointer key, value;
@@ -419,15 +425,16 @@ void dw_reset_dirty(CPUState *cpu, uintptr_t start, uint64_t len)
         g_hash_table_iter_init(&it, c->writable[win]);
         while (g_hash_table_iter_next(&it, &key, &value)) {
             if ((uintptr_t)value - start < len) {
-                uint32_t page = GPOINTER_TO_UINT(key);
+                DWRwPage rw = {
+                    .page = GPOINTER_TO_UINT(key), .host = (uintptr_t)value,
+                };
 
-                g_array_append_val(pages, page);
+                g_array_append_val(pages, rw);
             }
         }
         for (guint i = 0; i < pages->len; i++) {
-            uint32_t page = g_array_index(pages, uint32_t, i);
-            uintptr_t host = (uintptr_t)g_hash_table_lookup(c->writable[win],
-                                                GUINT_TO_POINTER(page));
+            uint32_t page = g_array_index(pages, DWRwPage, i).page;
+            uintptr_t host = g_array_index(pages, DWRwPage, i).host;
 
             if (!dw_downgrade(cpu, win, page)) {
                 break;
