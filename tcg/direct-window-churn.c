@@ -154,8 +154,8 @@ static enum dw_churn_state dw_churn_judge(const struct dw_churn_score *s,
  * Has suspect @s, counted for less than DW_CHURN_COUNT_NS, already
  * filled so many pages for so few runs that it churns whatever comes
  * next?  The wait guards hot code against a burst of deaths with few
- * fills counted (a process exiting); DW_CHURN_EARLY_FILLS fills with
- * fewer than DW_CHURN_EXECS runs each are no such burst.
+ * fills counted (a process exiting); DW_CHURN_EARLY_PAGES pages filled
+ * with fewer than DW_CHURN_EXECS runs each are no such burst.
  */
 static bool dw_churn_clearly_churns(const struct dw_churn_score *s,
                                     DWChurnExecsFn *execs, void *opaque)

@@ -66,7 +66,7 @@
 /* Young deaths before a key is suspect, and the share of its fills. */
 #define DW_CHURN_MIN        16
 
-/* Executions per fill below which suspect code churns. */
+/* Executions per page filled below which suspect code churns. */
 #define DW_CHURN_EXECS      16
 
 /* How long suspect code is counted before it is judged. */

@@ -275,7 +275,7 @@ typedef struct DWStats {
     uint64_t over_limit_resets; /* windows emptied by munmap, no mmap left */
     uint64_t churn_suspects;    /* code whose fills died young, counted */
     uint64_t churn_keys;        /* code found to fill pages that die young */
-    uint64_t churn_hot;         /* such code that ran a lot per fill */
+    uint64_t churn_hot;         /* ... that ran a lot per page filled */
     uint64_t churn_epochs;      /* times such code was made direct again */
     uint64_t young_born;        /* new address spaces' user code, softmmu */
     uint64_t young_grown;       /* ... that went direct later */

@@ -224,7 +224,7 @@ static enum dw_churn_state fill_and_die(uint32_t *count, unsigned n,
     return st;
 }
 
-/* Suspect code that runs little per fill churns, judged once. */
+/* Suspect code that runs little per page filled churns, judged once. */
 static void test_scores_cold_churns(void)
 {
     uint32_t *count = make_suspect();
@@ -237,7 +237,7 @@ static void test_scores_cold_churns(void)
     CHECK(counter_of(KEY_A, 1 << 30) == NULL);
 }
 
-/* Suspect code that runs DW_CHURN_EXECS times per fill is hot. */
+/* Suspect code that runs DW_CHURN_EXECS times per page filled is hot. */
 static void test_scores_hot_stays_direct(void)
 {
     uint32_t *count = make_suspect();
@@ -284,7 +284,7 @@ static void test_scores_judged_when_counted(void)
 
 /*
  * DW_CHURN_EARLY_PAGES fills with fewer than DW_CHURN_EXECS runs each
- * churn before DW_CHURN_COUNT_NS; one run more per fill waits, and so
+ * churn before DW_CHURN_COUNT_NS; one run more per page waits, and so
  * does every hot verdict.
  */
 static void test_scores_early_churn(void)
@@ -456,9 +456,9 @@ int main(void)
              test_scores_threshold);
     run_test("scores: suspect only from deaths in one address space",
              test_scores_one_space);
-    run_test("scores: suspect code that runs little per fill churns",
+    run_test("scores: suspect code that runs little per page churns",
              test_scores_cold_churns);
-    run_test("scores: suspect code that runs a lot per fill is hot",
+    run_test("scores: suspect code that runs a lot per page is hot",
              test_scores_hot_stays_direct);
     run_test("scores: judged after counting long enough, over enough deaths",
              test_scores_judged_when_counted);
