@@ -77,6 +77,7 @@ enum {
     DW_SLOW_LOW,            /* fast=classic: below vm.mmap_min_addr */
     DW_SLOW_OTHER,
     DW_SLOW_CHURN,          /* code whose fills die young */
+    DW_SLOW_YOUNG,          /* the kernel, at a young space's user page */
     DW_SLOW__MAX
 };
 
@@ -199,6 +200,7 @@ typedef struct DWCpu {
      */
     struct dw_young young;
     int64_t young_until[DW_NB_WINDOWS];
+    uint16_t young_slow_left[DW_NB_WINDOWS];
     /*
      * The jump cache across CR3 writes (direct-window-jmp.c), only this
      * vCPU's thread.  @jmp_global: one bit per entry, set when the

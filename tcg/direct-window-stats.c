@@ -19,7 +19,7 @@ DWStats dw_stats;
 
 static const char *const dw_slow_names[DW_SLOW__MAX] = {
     "mmio", "notdirty", "rom", "watchpoint", "wrap", "nofd", "low", "other",
-    "churn",
+    "churn", "young",
 };
 
 void dw_log_stats(void)

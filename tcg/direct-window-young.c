@@ -11,7 +11,18 @@ void dw_young_new_space(struct dw_young *y, unsigned win)
 {
     if (win < y->n_windows) {
         y->until[win] = DW_YOUNG_UNBORN;
+        y->slow_left[win] = DW_YOUNG_SLOW_BUDGET;
     }
+}
+
+bool dw_young_take_slow(struct dw_young *y, unsigned win)
+{
+    if (win >= y->n_windows || !dw_young_pending(y, win) ||
+        !y->slow_left[win]) {
+        return false;
+    }
+    y->slow_left[win]--;
+    return true;
 }
 
 enum dw_young_step dw_young_enter(struct dw_young *y, unsigned win,

@@ -53,13 +53,29 @@
 #define DW_YOUNG_UNBORN     INT64_MIN
 
 /*
+ * The kernel's accesses to the user pages of a new address space (the
+ * arguments and auxiliary vector exec writes, what read() and fstat()
+ * return) take the slow path too, up to this many per address space:
+ * a fill there also tracks the new process's page tables, so each of
+ * the kernel's later stores to them is seen and its invalidations
+ * queued, and the process's exit unmaps what was filled.  A
+ * fork+exec+exit made some 100 such accesses, 15 pages, and ran 7%
+ * faster without the fills; the budget bounds what a process whose
+ * kernel loops over its memory byte by byte (strncpy_from_user) pays
+ * before its pages are filled as before.
+ */
+#define DW_YOUNG_SLOW_BUDGET 256
+
+/*
  * Per vCPU, per window: the time at which window @win's address space
  * grows up; DW_YOUNG_UNBORN until its user code first runs (the clock
- * starts then), 0 once it has grown up or if it never was young.
- * @n_windows entries.
+ * starts then), 0 once it has grown up or if it never was young; and
+ * what is left of its slow-path budget for the kernel's accesses.
+ * @n_windows entries each.
  */
 struct dw_young {
     int64_t *until;
+    uint16_t *slow_left;    /* the budget of each window's address space */
     unsigned n_windows;
 };
 
@@ -79,6 +95,13 @@ static inline bool dw_young_step_is_young(enum dw_young_step step)
 
 /* User window @win was just handed to a new address space. */
 void dw_young_new_space(struct dw_young *y, unsigned win);
+
+/*
+ * May a kernel access to a user page of the address space whose user
+ * window is @win take the slow path?  Only while that space is young or
+ * not yet entered, and within its budget, which this takes from.
+ */
+bool dw_young_take_slow(struct dw_young *y, unsigned win);
 
 /* Does window @win's user code run without direct accesses now? */
 static inline bool dw_young_is(const struct dw_young *y, unsigned win)

@@ -15,13 +15,16 @@
 #define SPAN        (10 * MS)
 
 static int64_t until[N_WINDOWS];
+static uint16_t slow_left[N_WINDOWS];
 static struct dw_young y;
 
 static void reset(void)
 {
     memset(until, 0, sizeof(until));
+    memset(slow_left, 0, sizeof(slow_left));
     memset(&y, 0, sizeof(y));
     y.until = until;
+    y.slow_left = slow_left;
     y.n_windows = N_WINDOWS;
 }
 
@@ -129,6 +132,62 @@ static void test_step_is_young(void)
     CHECK(!dw_young_step_is_young(DW_YOUNG_GREW));
 }
 
+/* Spend window @w's whole budget; false if it ran out early. */
+static bool spend_budget(unsigned w)
+{
+    for (unsigned i = 0; i < DW_YOUNG_SLOW_BUDGET; i++) {
+        if (!dw_young_take_slow(&y, w)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The kernel's accesses to a new space's user pages go slow while it is
+ * not yet entered or young, DW_YOUNG_SLOW_BUDGET of them, then fill.
+ */
+static void test_kernel_slow_budget(void)
+{
+    reset();
+    CHECK(!dw_young_take_slow(&y, 1));
+    dw_young_new_space(&y, 1);
+    CHECK(spend_budget(1));
+    CHECK(!dw_young_take_slow(&y, 1));
+    CHECK(dw_young_pending(&y, 1));
+
+    /* a new space gets a new budget, and it lasts while young */
+    dw_young_new_space(&y, 1);
+    CHECK_EQ(dw_young_enter(&y, 1, 1 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK(dw_young_take_slow(&y, 1));
+    CHECK_EQ(dw_young_enter(&y, 1, 5 * MS, SPAN), DW_YOUNG_STILL);
+    CHECK(dw_young_take_slow(&y, 1));
+}
+
+/* A grown-up space, or one never young, fills at once. */
+static void test_kernel_slow_only_young(void)
+{
+    reset();
+    dw_young_new_space(&y, 2);
+    CHECK_EQ(dw_young_enter(&y, 2, 1 * MS, SPAN), DW_YOUNG_BORN);
+    CHECK_EQ(dw_young_enter(&y, 2, 20 * MS, SPAN), DW_YOUNG_GREW);
+    CHECK(!dw_young_take_slow(&y, 2));
+    CHECK_EQ(slow_left[2], DW_YOUNG_SLOW_BUDGET);
+
+    dw_young_new_space(&y, 3);
+    CHECK_EQ(dw_young_enter(&y, 3, 1 * MS, 0), DW_YOUNG_ADULT);
+    CHECK(!dw_young_take_slow(&y, 3));
+
+    /* windows keep budgets of their own; bad windows have none */
+    dw_young_new_space(&y, 4);
+    dw_young_new_space(&y, 5);
+    CHECK(spend_budget(4));
+    CHECK(!dw_young_take_slow(&y, 4));
+    CHECK(dw_young_take_slow(&y, 5));
+    dw_young_new_space(&y, N_WINDOWS);
+    CHECK(!dw_young_take_slow(&y, N_WINDOWS));
+}
+
 int main(void)
 {
     run_test("windows are not young unless handed to a new address space",
@@ -146,5 +205,9 @@ int main(void)
              test_degenerate);
     run_test("born and still young run softmmu; adult and grown direct",
              test_step_is_young);
+    run_test("a new space's kernel accesses go slow within a budget",
+             test_kernel_slow_budget);
+    run_test("only a space not yet grown up sends kernel accesses slow",
+             test_kernel_slow_only_young);
     return tap_done();
 }

@@ -249,6 +249,19 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
     return true;
 }
 
+/*
+ * Does a kernel access to the page with walk summary @sum, a user page,
+ * take the slow path rather than a fill, the current address space
+ * being young (direct-window-young.h)?  Takes from its budget if so.
+ */
+static bool dw_young_kernel_access(CPUState *cpu, unsigned win, uint64_t sum)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+
+    return dw_window_slot(win) != DW_USER_SLOT && (sum & DW_WALK_U) &&
+           dw_young_take_slow(&c->young, c->cur[DW_USER_SLOT]);
+}
+
 /* mmap @n pages of @rb from @offset at guest page @first of @win. */
 static int dw_map_run_at(CPUState *cpu, unsigned win, uint32_t first,
                          uint32_t n, bool writable, RAMBlock *rb,
@@ -282,6 +295,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
     bool paging = dw_paging_of(cpu, &p);
     uint64_t root = paging ? dw_root_of(&p) : DW_ROOT_FLAT;
     bool tracked = !paging;
+    bool young = false;
     uint32_t gen;
     DWPteReader r;
     ram_addr_t offset;
@@ -318,14 +332,20 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
             dw_pte_reader_init(&r, cpu);
             walk[0] = dw_walk_for_map(&p, &r, vaddr, full->phys_addr,
                                       writable);
-            tracked = dw_walk_allows(cpu, win, &r, walk[0], rb, offset,
-                                     writable) &&
-                      dw_track_walk(cpu, win, &p, &r, vaddr,
-                                    walk[0] & DW_WALK_LARGE);
-            first = dw_grow_run(cpu, &p, &r, win, page,
-                                writable ? DW_PROT_RW : DW_PROT_READ,
-                                rb, offset, walk, &n);
+            young = dw_young_kernel_access(cpu, win, walk[0]);
+            if (!young) {
+                tracked = dw_walk_allows(cpu, win, &r, walk[0], rb, offset,
+                                         writable) &&
+                          dw_track_walk(cpu, win, &p, &r, vaddr,
+                                        walk[0] & DW_WALK_LARGE);
+                first = dw_grow_run(cpu, &p, &r, win, page,
+                                    writable ? DW_PROT_RW : DW_PROT_READ,
+                                    rb, offset, walk, &n);
+            }
         }
+    }
+    if (young) {
+        return DW_SLOW_YOUNG;
     }
 
     qemu_spin_lock(&cpu->neg.tlb.c.lock);
