@@ -15,9 +15,9 @@ void dw_young_new_space(struct dw_young *y, unsigned win)
     }
 }
 
-bool dw_young_take_slow(struct dw_young *y, unsigned win)
+bool dw_young_take_slow(struct dw_young *y, unsigned win, int64_t span)
 {
-    if (win >= y->n_windows || !dw_young_pending(y, win) ||
+    if (span <= 0 || win >= y->n_windows || !dw_young_pending(y, win) ||
         !y->slow_left[win]) {
         return false;
     }

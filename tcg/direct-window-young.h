@@ -99,9 +99,10 @@ void dw_young_new_space(struct dw_young *y, unsigned win);
 /*
  * May a kernel access to a user page of the address space whose user
  * window is @win take the slow path?  Only while that space is young or
- * not yet entered, and within its budget, which this takes from.
+ * not yet entered, spaces are young for a @span (ns) at all, and within
+ * its budget, which this takes from.
  */
-bool dw_young_take_slow(struct dw_young *y, unsigned win);
+bool dw_young_take_slow(struct dw_young *y, unsigned win, int64_t span);
 
 /* Does window @win's user code run without direct accesses now? */
 static inline bool dw_young_is(const struct dw_young *y, unsigned win)

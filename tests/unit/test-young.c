@@ -136,7 +136,7 @@ static void test_step_is_young(void)
 static bool spend_budget(unsigned w)
 {
     for (unsigned i = 0; i < DW_YOUNG_SLOW_BUDGET; i++) {
-        if (!dw_young_take_slow(&y, w)) {
+        if (!dw_young_take_slow(&y, w, SPAN)) {
             return false;
         }
     }
@@ -150,18 +150,18 @@ static bool spend_budget(unsigned w)
 static void test_kernel_slow_budget(void)
 {
     reset();
-    CHECK(!dw_young_take_slow(&y, 1));
+    CHECK(!dw_young_take_slow(&y, 1, SPAN));
     dw_young_new_space(&y, 1);
     CHECK(spend_budget(1));
-    CHECK(!dw_young_take_slow(&y, 1));
+    CHECK(!dw_young_take_slow(&y, 1, SPAN));
     CHECK(dw_young_pending(&y, 1));
 
     /* a new space gets a new budget, and it lasts while young */
     dw_young_new_space(&y, 1);
     CHECK_EQ(dw_young_enter(&y, 1, 1 * MS, SPAN), DW_YOUNG_BORN);
-    CHECK(dw_young_take_slow(&y, 1));
+    CHECK(dw_young_take_slow(&y, 1, SPAN));
     CHECK_EQ(dw_young_enter(&y, 1, 5 * MS, SPAN), DW_YOUNG_STILL);
-    CHECK(dw_young_take_slow(&y, 1));
+    CHECK(dw_young_take_slow(&y, 1, SPAN));
 }
 
 /* A grown-up space, or one never young, fills at once. */
@@ -171,21 +171,26 @@ static void test_kernel_slow_only_young(void)
     dw_young_new_space(&y, 2);
     CHECK_EQ(dw_young_enter(&y, 2, 1 * MS, SPAN), DW_YOUNG_BORN);
     CHECK_EQ(dw_young_enter(&y, 2, 20 * MS, SPAN), DW_YOUNG_GREW);
-    CHECK(!dw_young_take_slow(&y, 2));
+    CHECK(!dw_young_take_slow(&y, 2, SPAN));
     CHECK_EQ(slow_left[2], DW_YOUNG_SLOW_BUDGET);
 
     dw_young_new_space(&y, 3);
     CHECK_EQ(dw_young_enter(&y, 3, 1 * MS, 0), DW_YOUNG_ADULT);
-    CHECK(!dw_young_take_slow(&y, 3));
+    CHECK(!dw_young_take_slow(&y, 3, SPAN));
 
     /* windows keep budgets of their own; bad windows have none */
     dw_young_new_space(&y, 4);
     dw_young_new_space(&y, 5);
     CHECK(spend_budget(4));
-    CHECK(!dw_young_take_slow(&y, 4));
-    CHECK(dw_young_take_slow(&y, 5));
+    CHECK(!dw_young_take_slow(&y, 4, SPAN));
+    CHECK(dw_young_take_slow(&y, 5, SPAN));
     dw_young_new_space(&y, N_WINDOWS);
-    CHECK(!dw_young_take_slow(&y, N_WINDOWS));
+    CHECK(!dw_young_take_slow(&y, N_WINDOWS, SPAN));
+
+    /* fast-young-ms=0: no space is young, not even before its entry */
+    dw_young_new_space(&y, 0);
+    CHECK(!dw_young_take_slow(&y, 0, 0));
+    CHECK(dw_young_take_slow(&y, 0, SPAN));
 }
 
 int main(void)

@@ -259,7 +259,8 @@ static bool dw_young_kernel_access(CPUState *cpu, unsigned win, uint64_t sum)
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     return dw_window_slot(win) != DW_USER_SLOT && (sum & DW_WALK_U) &&
-           dw_young_take_slow(&c->young, c->cur[DW_USER_SLOT]);
+           dw_young_take_slow(&c->young, c->cur[DW_USER_SLOT],
+                              dw_young_ns);
 }
 
 /* mmap @n pages of @rb from @offset at guest page @first of @win. */
