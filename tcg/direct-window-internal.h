@@ -201,6 +201,7 @@ typedef struct DWCpu {
     struct dw_young young;
     int64_t young_until[DW_NB_WINDOWS];
     uint16_t young_slow_left[DW_NB_WINDOWS];
+    uint32_t young_space[DW_NB_WINDOWS];
     /*
      * The jump cache across CR3 writes (direct-window-jmp.c), only this
      * vCPU's thread.  @jmp_global: one bit per entry, set when the

@@ -156,6 +156,7 @@ static void dw_cpu_init(DWCpu *c, unsigned index)
     c->churn = g_new0(struct dw_churn_ring, 1);
     c->young.until = c->young_until;
     c->young.slow_left = c->young_slow_left;
+    c->young.space = c->young_space;
     c->young.n_windows = DW_NB_WINDOWS;
     for (unsigned s = 0; s < DW_NB_WINDOWS; s++) {
         /* classic: guest vaddr == host address in every slot */

@@ -12,15 +12,40 @@ void dw_young_new_space(struct dw_young *y, unsigned win)
     if (win < y->n_windows) {
         y->until[win] = DW_YOUNG_UNBORN;
         y->slow_left[win] = DW_YOUNG_SLOW_BUDGET;
+        y->space[win]++;
     }
 }
 
-bool dw_young_take_slow(struct dw_young *y, unsigned win, int64_t span)
+/* @page's counter for window @win's current space, made if need be. */
+static struct dw_young_page *dw_young_page_of(struct dw_young *y,
+                                              unsigned win, uint32_t page)
 {
+    struct dw_young_page *e =
+        &y->pages[(page ^ (win * 0x9e37u)) & (DW_YOUNG_PAGES - 1)];
+
+    if (e->page != page || e->win != win || e->space != y->space[win]) {
+        e->page = page;
+        e->win = win;
+        e->space = y->space[win];
+        e->count = 0;
+    }
+    return e;
+}
+
+bool dw_young_take_slow(struct dw_young *y, unsigned win, uint32_t page,
+                        int64_t span)
+{
+    struct dw_young_page *e;
+
     if (span <= 0 || win >= y->n_windows || !dw_young_pending(y, win) ||
         !y->slow_left[win]) {
         return false;
     }
+    e = dw_young_page_of(y, win, page);
+    if (e->count >= DW_YOUNG_PAGE_SLOW) {
+        return false;
+    }
+    e->count++;
     y->slow_left[win]--;
     return true;
 }

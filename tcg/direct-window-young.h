@@ -55,28 +55,44 @@
 /*
  * The kernel's accesses to the user pages of a new address space (the
  * arguments and auxiliary vector exec writes, what read() and fstat()
- * return) take the slow path too, up to this many per address space:
- * a fill there also tracks the new process's page tables, so each of
- * the kernel's later stores to them is seen and its invalidations
- * queued, and the process's exit unmaps what was filled.  A
- * fork+exec+exit made some 100 such accesses, 15 pages, and ran 7%
- * faster without the fills; the budget bounds what a process whose
- * kernel loops over its memory byte by byte (strncpy_from_user) pays
- * before its pages are filled as before.
+ * return) take the slow path too, up to DW_YOUNG_PAGE_SLOW per page and
+ * DW_YOUNG_SLOW_BUDGET per address space; past either, the page is
+ * filled as before.  A fill there does more than map the page: it
+ * tracks the new process's page tables, so the kernel's later stores
+ * to them take the notdirty path and queue invalidations, and the exit
+ * unmaps what was filled, while a slow exit whose TB is made already
+ * costs 1.1 us with its signal.  A page the kernel keeps touching (a
+ * forked shell's stack, a buffer read into over and over) is worth its
+ * fill: without the page limit, Debian's fork/exec loop ran 6% slower.
  */
+#define DW_YOUNG_PAGE_SLOW   16
 #define DW_YOUNG_SLOW_BUDGET 256
+
+/* Pages whose slow exits are counted, per vCPU (a power of 2). */
+#define DW_YOUNG_PAGES       64
+
+/* The slow exits of a young space's page (dw_young::pages). */
+struct dw_young_page {
+    uint32_t page;
+    uint32_t space;         /* dw_young::space[win] when counted */
+    uint16_t win;
+    uint16_t count;
+};
 
 /*
  * Per vCPU, per window: the time at which window @win's address space
  * grows up; DW_YOUNG_UNBORN until its user code first runs (the clock
- * starts then), 0 once it has grown up or if it never was young; and
- * what is left of its slow-path budget for the kernel's accesses.
- * @n_windows entries each.
+ * starts then), 0 once it has grown up or if it never was young; what
+ * is left of its slow-path budget for the kernel's accesses, and which
+ * space it holds.  @n_windows entries each; @pages counts the slow exits
+ * of the pages of every window's space.
  */
 struct dw_young {
     int64_t *until;
     uint16_t *slow_left;    /* the budget of each window's address space */
+    uint32_t *space;        /* bumped when a window gets a new space */
     unsigned n_windows;
+    struct dw_young_page pages[DW_YOUNG_PAGES];
 };
 
 /* What an entry into a window's user code did to its address space. */
@@ -97,12 +113,13 @@ static inline bool dw_young_step_is_young(enum dw_young_step step)
 void dw_young_new_space(struct dw_young *y, unsigned win);
 
 /*
- * May a kernel access to a user page of the address space whose user
+ * May a kernel access to user page @page of the address space whose user
  * window is @win take the slow path?  Only while that space is young or
  * not yet entered, spaces are young for a @span (ns) at all, and within
- * its budget, which this takes from.
+ * the page's and the space's budgets, which this takes from.
  */
-bool dw_young_take_slow(struct dw_young *y, unsigned win, int64_t span);
+bool dw_young_take_slow(struct dw_young *y, unsigned win, uint32_t page,
+                        int64_t span);
 
 /* Does window @win's user code run without direct accesses now? */
 static inline bool dw_young_is(const struct dw_young *y, unsigned win)

@@ -16,15 +16,18 @@
 
 static int64_t until[N_WINDOWS];
 static uint16_t slow_left[N_WINDOWS];
+static uint32_t space[N_WINDOWS];
 static struct dw_young y;
 
 static void reset(void)
 {
     memset(until, 0, sizeof(until));
     memset(slow_left, 0, sizeof(slow_left));
+    memset(space, 0, sizeof(space));
     memset(&y, 0, sizeof(y));
     y.until = until;
     y.slow_left = slow_left;
+    y.space = space;
     y.n_windows = N_WINDOWS;
 }
 
@@ -132,11 +135,19 @@ static void test_step_is_young(void)
     CHECK(!dw_young_step_is_young(DW_YOUNG_GREW));
 }
 
+/* A page no earlier call used, so that only the space's budget counts. */
+static uint32_t next_page(void)
+{
+    static uint32_t page;
+
+    return ++page;
+}
+
 /* Spend window @w's whole budget; false if it ran out early. */
 static bool spend_budget(unsigned w)
 {
     for (unsigned i = 0; i < DW_YOUNG_SLOW_BUDGET; i++) {
-        if (!dw_young_take_slow(&y, w, SPAN)) {
+        if (!dw_young_take_slow(&y, w, next_page(), SPAN)) {
             return false;
         }
     }
@@ -150,18 +161,18 @@ static bool spend_budget(unsigned w)
 static void test_kernel_slow_budget(void)
 {
     reset();
-    CHECK(!dw_young_take_slow(&y, 1, SPAN));
+    CHECK(!dw_young_take_slow(&y, 1, next_page(), SPAN));
     dw_young_new_space(&y, 1);
     CHECK(spend_budget(1));
-    CHECK(!dw_young_take_slow(&y, 1, SPAN));
+    CHECK(!dw_young_take_slow(&y, 1, next_page(), SPAN));
     CHECK(dw_young_pending(&y, 1));
 
     /* a new space gets a new budget, and it lasts while young */
     dw_young_new_space(&y, 1);
     CHECK_EQ(dw_young_enter(&y, 1, 1 * MS, SPAN), DW_YOUNG_BORN);
-    CHECK(dw_young_take_slow(&y, 1, SPAN));
+    CHECK(dw_young_take_slow(&y, 1, next_page(), SPAN));
     CHECK_EQ(dw_young_enter(&y, 1, 5 * MS, SPAN), DW_YOUNG_STILL);
-    CHECK(dw_young_take_slow(&y, 1, SPAN));
+    CHECK(dw_young_take_slow(&y, 1, next_page(), SPAN));
 }
 
 /* A grown-up space, or one never young, fills at once. */
@@ -171,26 +182,48 @@ static void test_kernel_slow_only_young(void)
     dw_young_new_space(&y, 2);
     CHECK_EQ(dw_young_enter(&y, 2, 1 * MS, SPAN), DW_YOUNG_BORN);
     CHECK_EQ(dw_young_enter(&y, 2, 20 * MS, SPAN), DW_YOUNG_GREW);
-    CHECK(!dw_young_take_slow(&y, 2, SPAN));
+    CHECK(!dw_young_take_slow(&y, 2, next_page(), SPAN));
     CHECK_EQ(slow_left[2], DW_YOUNG_SLOW_BUDGET);
 
     dw_young_new_space(&y, 3);
     CHECK_EQ(dw_young_enter(&y, 3, 1 * MS, 0), DW_YOUNG_ADULT);
-    CHECK(!dw_young_take_slow(&y, 3, SPAN));
+    CHECK(!dw_young_take_slow(&y, 3, next_page(), SPAN));
 
     /* windows keep budgets of their own; bad windows have none */
     dw_young_new_space(&y, 4);
     dw_young_new_space(&y, 5);
     CHECK(spend_budget(4));
-    CHECK(!dw_young_take_slow(&y, 4, SPAN));
-    CHECK(dw_young_take_slow(&y, 5, SPAN));
+    CHECK(!dw_young_take_slow(&y, 4, next_page(), SPAN));
+    CHECK(dw_young_take_slow(&y, 5, next_page(), SPAN));
     dw_young_new_space(&y, N_WINDOWS);
-    CHECK(!dw_young_take_slow(&y, N_WINDOWS, SPAN));
+    CHECK(!dw_young_take_slow(&y, N_WINDOWS, next_page(), SPAN));
 
     /* fast-young-ms=0: no space is young, not even before its entry */
     dw_young_new_space(&y, 0);
-    CHECK(!dw_young_take_slow(&y, 0, 0));
-    CHECK(dw_young_take_slow(&y, 0, SPAN));
+    CHECK(!dw_young_take_slow(&y, 0, next_page(), 0));
+    CHECK(dw_young_take_slow(&y, 0, next_page(), SPAN));
+}
+
+/*
+ * A page the kernel keeps touching is filled after DW_YOUNG_PAGE_SLOW
+ * slow exits; other pages, and the same page of the next space, go on.
+ */
+static void test_kernel_slow_per_page(void)
+{
+    reset();
+    dw_young_new_space(&y, 1);
+    for (unsigned i = 0; i < DW_YOUNG_PAGE_SLOW; i++) {
+        CHECK(dw_young_take_slow(&y, 1, 0x8048, SPAN));
+    }
+    CHECK(!dw_young_take_slow(&y, 1, 0x8048, SPAN));
+    CHECK(dw_young_take_slow(&y, 1, 0x8049, SPAN));
+    CHECK_EQ(slow_left[1], DW_YOUNG_SLOW_BUDGET - DW_YOUNG_PAGE_SLOW - 1);
+    /* the same page number in another window's space has its own count */
+    dw_young_new_space(&y, 2);
+    CHECK(dw_young_take_slow(&y, 2, 0x8048, SPAN));
+    /* and in the window's next space */
+    dw_young_new_space(&y, 1);
+    CHECK(dw_young_take_slow(&y, 1, 0x8048, SPAN));
 }
 
 int main(void)
@@ -214,5 +247,7 @@ int main(void)
              test_kernel_slow_budget);
     run_test("only a space not yet grown up sends kernel accesses slow",
              test_kernel_slow_only_young);
+    run_test("a page the kernel keeps touching is filled",
+             test_kernel_slow_per_page);
     return tap_done();
 }

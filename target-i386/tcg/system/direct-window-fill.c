@@ -254,12 +254,13 @@ static bool dw_track_walk(CPUState *cpu, unsigned win,
  * take the slow path rather than a fill, the current address space
  * being young (direct-window-young.h)?  Takes from its budget if so.
  */
-static bool dw_young_kernel_access(CPUState *cpu, unsigned win, uint64_t sum)
+static bool dw_young_kernel_access(CPUState *cpu, unsigned win,
+                                   uint32_t page, uint64_t sum)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     return dw_window_slot(win) != DW_USER_SLOT && (sum & DW_WALK_U) &&
-           dw_young_take_slow(&c->young, c->cur[DW_USER_SLOT],
+           dw_young_take_slow(&c->young, c->cur[DW_USER_SLOT], page,
                               dw_young_ns);
 }
 
@@ -333,7 +334,7 @@ int dw_map_page(CPUState *cpu, unsigned win, uint32_t vaddr, void *host,
             dw_pte_reader_init(&r, cpu);
             walk[0] = dw_walk_for_map(&p, &r, vaddr, full->phys_addr,
                                       writable);
-            young = dw_young_kernel_access(cpu, win, walk[0]);
+            young = dw_young_kernel_access(cpu, win, page, walk[0]);
             if (!young) {
                 tracked = dw_walk_allows(cpu, win, &r, walk[0], rb, offset,
                                          writable) &&
