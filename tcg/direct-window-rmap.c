@@ -45,3 +45,28 @@ bool dw_table_write_pages(const struct dw_table_use *u, unsigned off,
     *n = (v_end - v_first) >> DW_PAGE_BITS;
     return true;
 }
+
+bool dw_table_write_was_absent(const struct dw_table_use *u,
+                               const uint8_t *before, unsigned off,
+                               unsigned len)
+{
+    uint64_t lo = off, hi = (uint64_t)off + len;
+    uint64_t t_lo = u->off;
+    uint64_t t_hi = t_lo + ((uint64_t)u->n_entries << u->entry_shift);
+    uint64_t e_first, e_last;
+
+    if (len == 0 || hi <= t_lo || lo >= t_hi) {
+        return false;
+    }
+    lo = lo > t_lo ? lo : t_lo;
+    hi = hi < t_hi ? hi : t_hi;
+    e_first = (lo - t_lo) >> u->entry_shift;
+    e_last = (hi - 1 - t_lo) >> u->entry_shift;
+    for (uint64_t e = e_first; e <= e_last; e++) {
+        /* x86 entries are little-endian: bit 0 is in the first byte. */
+        if (before[t_lo + (e << u->entry_shift)] & 1) {
+            return false;
+        }
+    }
+    return true;
+}

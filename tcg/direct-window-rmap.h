@@ -44,4 +44,16 @@ bool dw_table_use_valid(const struct dw_table_use *u);
 bool dw_table_write_pages(const struct dw_table_use *u, unsigned off,
                           unsigned len, uint32_t *first, uint32_t *n);
 
+/*
+ * Did every entry of @u that a store to bytes [@off, @off + @len) of the
+ * table page lands in have its present bit (bit 0) clear in @before, the
+ * page's contents before the store?  Nothing can have been derived from
+ * such entries: a process growing into new 4 MiB regions fills in
+ * directory entries that were empty.  False when the store touches no
+ * entry of @u.
+ */
+bool dw_table_write_was_absent(const struct dw_table_use *u,
+                               const uint8_t *before, unsigned off,
+                               unsigned len);
+
 #endif /* DIRECT_WINDOW_RMAP_H */

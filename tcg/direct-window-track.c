@@ -28,8 +28,10 @@
 #include "qemu/osdep.h"
 #include "qemu/bitmap.h"
 #include "qemu/thread.h"
+#include "qemu/rcu.h"
 #include "hw/core/cpu.h"
 #include "exec/ram_addr.h"
+#include "exec/memory.h"
 #include "hw/core/direct-window-ram.h"
 #include "tcg/direct-window-internal.h"
 #include "tcg/direct-window-rmap.h"
@@ -243,7 +245,7 @@ static bool dw_inval_ends_window(CPUState *cpu, unsigned win,
  * end that window's address space (dw_inval_ends_window).
  */
 static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
-                             unsigned len)
+                             unsigned len, const uint8_t *before)
 {
     bool ends_own = false;
 
@@ -263,6 +265,21 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
          * must stop being tracked before the page is reused as data, or
          * every store to it would fault for good.
          */
+        /*
+         * A directory entry filled in where there was none (a process
+         * growing into a new 4 MiB) derived nothing and frees no table:
+         * queued, it would drop at the next flush everything mapped
+         * through it since, which a process that flushes rarely (one
+         * that only computes) had just filled.  Only for a window
+         * current on its vCPU: a store to another window's directory may
+         * be its reuse as data (dw_inval_ends_window).
+         */
+        if (upper && before &&
+            dw_cpus[u->vcpu].cur[dw_window_slot(u->win)] == u->win &&
+            dw_table_write_was_absent(&u->use, before, off, len)) {
+            i++;
+            continue;
+        }
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
             dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
@@ -278,7 +295,11 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
     return ends_own;
 }
 
-bool dw_ram_written(uint64_t ram_addr, uint64_t len)
+/*
+ * Stores to [@ram_addr, @ram_addr + @len); @before_store when the RAM
+ * still holds what they overwrite.
+ */
+static bool dw_ram_store(uint64_t ram_addr, uint64_t len, bool before_store)
 {
     uint64_t page = ram_addr & TARGET_PAGE_MASK;
     uint64_t end = ram_addr + len;
@@ -300,7 +321,18 @@ bool dw_ram_written(uint64_t ram_addr, uint64_t len)
         qemu_mutex_lock(&dw_track_lock);
         users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(page));
         if (users) {
-            ends_own |= dw_table_written(page, users, lo - page, hi - lo);
+            const uint8_t *before = NULL;
+
+            if (before_store) {
+                WITH_RCU_READ_LOCK_GUARD() {
+                    before = qemu_map_ram_ptr(NULL, page);
+                    ends_own |= dw_table_written(page, users, lo - page,
+                                                 hi - lo, before);
+                }
+            } else {
+                ends_own |= dw_table_written(page, users, lo - page,
+                                             hi - lo, NULL);
+            }
         }
         qemu_mutex_unlock(&dw_track_lock);
     }
@@ -315,6 +347,16 @@ bool dw_ram_written(uint64_t ram_addr, uint64_t len)
         dw_drain_invalidations(current_cpu);
     }
     return any;
+}
+
+bool dw_ram_written(uint64_t ram_addr, uint64_t len)
+{
+    return dw_ram_store(ram_addr, len, false);
+}
+
+bool dw_ram_will_write(uint64_t ram_addr, uint64_t len)
+{
+    return dw_ram_store(ram_addr, len, true);
 }
 
 bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,

@@ -183,13 +183,16 @@ void dw_tlb_flush_cr4(CPUState *cpu, uint64_t old_cr4, uint64_t new_cr4);
 /*
  * Stores to guest page tables (tcg/direct-window-track.c).  Must a
  * softmmu TLB entry of @mmu_idx for RAM page @ram_addr send stores
- * through the notdirty path?  And the store hook of that path and of
- * DMA: true when [ram_addr, ram_addr + len) holds a tracked table.
+ * through the notdirty path?  And the store hooks: of that path, called
+ * before the store (dw_ram_will_write: the old entries are still there
+ * to compare), and of DMA, called after it (dw_ram_written): true when
+ * [ram_addr, ram_addr + len) holds a tracked table.
  * dw_window_idxmap() is the MMU indexes whose entries must keep
  * TLB_NOTDIRTY for such a page.
  */
 bool dw_tlb_store_tracked(int mmu_idx, uint64_t ram_addr);
 bool dw_ram_written(uint64_t ram_addr, uint64_t len);
+bool dw_ram_will_write(uint64_t ram_addr, uint64_t len);
 uint16_t dw_window_idxmap(void);
 
 /*

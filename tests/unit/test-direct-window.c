@@ -788,9 +788,39 @@ static void test_table_write_pages(void)
     CHECK(!dw_table_use_valid(&(struct dw_table_use){ 0, 0, 2, 12, 0 }));
 }
 
+static void test_table_write_was_absent(void)
+{
+    /* A 2-level page directory, and a PAE one at 0x100 into its page. */
+    struct dw_table_use pd = { 0, 1024, 2, 22, 0 };
+    struct dw_table_use pae = { 0x100, 512, 3, 21, 0xc0000000u };
+    uint8_t before[4096] = { 0 };
+
+    /* Entry 5 present, entry 6 not (only bit 0 counts). */
+    before[5 * 4] = 0x67;
+    before[6 * 4] = 0x66;
+    CHECK(dw_table_write_was_absent(&pd, before, 6 * 4, 4));
+    CHECK(!dw_table_write_was_absent(&pd, before, 5 * 4, 4));
+    /* A byte in an entry's middle, a store straddling both. */
+    CHECK(!dw_table_write_was_absent(&pd, before, 5 * 4 + 2, 1));
+    CHECK(!dw_table_write_was_absent(&pd, before, 5 * 4 + 2, 4));
+    CHECK(dw_table_write_was_absent(&pd, before, 6 * 4 + 3, 1));
+    /* The whole page: entry 5 was present. */
+    CHECK(!dw_table_write_was_absent(&pd, before, 0, 4096));
+
+    /* PAE: the present bit is in the low word of the 8-byte entry. */
+    before[0x100 + 7 * 8] = 0x01;
+    CHECK(!dw_table_write_was_absent(&pae, before, 0x100 + 7 * 8 + 4, 4));
+    CHECK(dw_table_write_was_absent(&pae, before, 0x100 + 8 * 8, 8));
+    /* Bytes outside the use's entries touch none of them. */
+    CHECK(!dw_table_write_was_absent(&pae, before, 0, 0x100));
+    CHECK(!dw_table_write_was_absent(&pd, before, 6 * 4, 0));
+}
+
 int main(void)
 {
     run_test("layout sizes, strides and limits", test_layout_init);
+    run_test("stores into entries that were not present",
+             test_table_write_was_absent);
     run_test("window base at vaddr 0/0xFFFFF000/0xFFFFFFFF",
              test_window_base_extremes);
     run_test("classify addresses inside windows", test_classify_window);
