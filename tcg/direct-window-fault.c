@@ -35,6 +35,13 @@ static GHashTable *dw_slow_count;
 static GHashTable *dw_sticky;
 
 /*
+ * Guest-physical starts of kernel code that reached a young address
+ * space's user pages: their TBs leave for non-direct twins while the
+ * current space is young (dw_tb_young_guard); under dw_sticky_lock.
+ */
+static GHashTable *dw_young_slow;
+
+/*
  * Which code fills pages that die young (direct-window-churn.h), by
  * guest-physical TB start, and since when; under dw_sticky_lock.
  */
@@ -56,6 +63,16 @@ bool dw_is_sticky(uint64_t phys_pc)
              dw_churn_churns(&dw_churn, phys_pc);
     qemu_mutex_unlock(&dw_sticky_lock);
     return sticky;
+}
+
+bool dw_is_young_slow(uint64_t phys_pc)
+{
+    bool slow;
+
+    qemu_mutex_lock(&dw_sticky_lock);
+    slow = g_hash_table_contains(dw_young_slow, GSIZE_TO_POINTER(phys_pc));
+    qemu_mutex_unlock(&dw_sticky_lock);
+    return slow;
 }
 
 void dw_churn_note_fill(CPUState *cpu, unsigned win, uint32_t page,
@@ -291,6 +308,36 @@ static void dw_note_slow_tb(uintptr_t ra)
 }
 
 /*
+ * The direct kernel TB holding @ra reached a young space's user page:
+ * made again, it checks on entry whether the current space is young and
+ * if so leaves for a non-direct twin, so that the next young spaces take
+ * no signal there (a loop over a user string took one per iteration).
+ * The direct code stays for grown-up spaces: it serves every system call
+ * of long-lived processes, and the check costs them a load and a branch.
+ */
+static void dw_note_young_tb(uintptr_t ra)
+{
+    TranslationBlock *tb = tcg_tb_lookup(ra);
+    gpointer key;
+    bool added;
+
+    if (!tb || tb_page_addr0(tb) == -1) {
+        return;
+    }
+    key = GSIZE_TO_POINTER(tb_page_addr0(tb));
+    qemu_mutex_lock(&dw_sticky_lock);
+    if (g_hash_table_size(dw_young_slow) >= DW_STICKY_MAX) {
+        g_hash_table_remove_all(dw_young_slow);
+    }
+    added = g_hash_table_add(dw_young_slow, key);
+    qemu_mutex_unlock(&dw_sticky_lock);
+    if (added) {
+        qatomic_inc(&dw_stats.young_kernel_tbs);
+        tb_phys_invalidate(tb, -1);
+    }
+}
+
+/*
  * Re-execute the faulting guest instruction alone on the softmmu path,
  * the way cpu_io_recompile does for I/O.
  */
@@ -300,6 +347,8 @@ static G_NORETURN void dw_slow(CPUState *cpu, uintptr_t ra, int cause)
     if (cause == DW_SLOW_MMIO || cause == DW_SLOW_NOTDIRTY ||
         cause == DW_SLOW_NOFD) {
         dw_note_slow_tb(ra);
+    } else if (cause == DW_SLOW_YOUNG) {
+        dw_note_young_tb(ra);
     }
     cpu_restore_state(cpu, ra);
     cpu->cflags_next_tb = curr_cflags(cpu) | CF_NO_DIRECT | CF_NOIRQ | 1;
@@ -475,6 +524,7 @@ bool dw_fault_init(Error **errp)
     qemu_mutex_init(&dw_sticky_lock);
     dw_slow_count = g_hash_table_new(NULL, NULL);
     dw_sticky = g_hash_table_new(NULL, NULL);
+    dw_young_slow = g_hash_table_new(NULL, NULL);
     dw_churn_since = get_clock();
 #if DW_HOST_SUPPORTED
     struct sigaction sa = { 0 };

@@ -20,7 +20,7 @@
 #endif
 
 __thread uint8_t dw_gs_slot1;
-bool *dw_young_user;
+uint8_t *dw_young_mode;
 int64_t dw_young_ns = DW_YOUNG_NS;
 
 /* GS base as this thread last set it, and as it was outside cpu_exec. */
@@ -93,6 +93,26 @@ static void dw_classic_switch(CPUState *cpu, unsigned slot)
 }
 
 /*
+ * How @cpu runs for user window @win's address space: its user code on
+ * the softmmu while it is young; the kernel TBs that reached the user
+ * pages of young spaces leave for their non-direct twins until it grows
+ * up (and while it is unborn).
+ */
+static void dw_young_set_mode(CPUState *cpu, DWCpu *c, unsigned win)
+{
+    uint8_t mode = 0;
+
+    if (dw_young_is(&c->young, win)) {
+        mode |= DW_YOUNG_MODE_USER;
+    }
+    if (dw_young_ns > 0 && dw_young_pending(&c->young, win)) {
+        mode |= DW_YOUNG_MODE_KERNEL;
+    }
+    dw_young_mode[cpu->cpu_index] = mode;
+    cpu->neg.dw_young_guard = !!(mode & DW_YOUNG_MODE_KERNEL);
+}
+
+/*
  * A new address space's user code runs on the softmmu for a while
  * (direct-window-young.h); the slot that serves it is entered now.
  */
@@ -105,7 +125,7 @@ static void dw_young_user_entry(CPUState *cpu, DWCpu *c)
         return;
     }
     step = dw_young_enter(&c->young, win, get_clock(), dw_young_ns);
-    dw_young_user[cpu->cpu_index] = dw_young_step_is_young(step);
+    dw_young_set_mode(cpu, c, win);
     if (step == DW_YOUNG_BORN) {
         qatomic_inc(&dw_stats.young_born);
     } else if (step == DW_YOUNG_GREW) {
@@ -128,7 +148,7 @@ void dw_young_switch(CPUState *cpu, unsigned win, bool new_space)
     if (new_space) {
         dw_young_new_space(&c->young, win);
     }
-    dw_young_user[cpu->cpu_index] = dw_young_is(&c->young, win);
+    dw_young_set_mode(cpu, c, win);
 }
 
 void dw_enter_tb_slow(CPUState *cpu, uint8_t slot1)
@@ -177,6 +197,13 @@ int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc)
         return -1;
     }
     return dw_cpu_window_mmu_idx(cpu);
+}
+
+bool dw_tb_young_guard(uint64_t phys_pc, int direct_mmu_idx)
+{
+    return direct_mmu_idx >= 0 &&
+           dw_mmu_idx_to_slot(direct_mmu_idx) != DW_USER_SLOT &&
+           dw_is_young_slow(phys_pc);
 }
 
 uint8_t dw_tb_slot(int mmu_idx)

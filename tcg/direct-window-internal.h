@@ -280,6 +280,7 @@ typedef struct DWStats {
     uint64_t churn_keys;        /* code found to fill pages that die young */
     uint64_t churn_hot;         /* ... that ran a lot per page filled */
     uint64_t churn_epochs;      /* times such code was made direct again */
+    uint64_t young_kernel_tbs;  /* kernel TBs that check for youth */
     uint64_t young_born;        /* new address spaces' user code, softmmu */
     uint64_t young_grown;       /* ... that went direct later */
 } DWStats;
@@ -395,6 +396,9 @@ extern int64_t dw_young_ns;
 
 /* direct-window-fault.c */
 bool dw_is_sticky(uint64_t phys_pc);
+
+/* Do TBs of kernel code at @phys_pc check for young spaces? */
+bool dw_is_young_slow(uint64_t phys_pc);
 bool dw_fault_init(Error **errp);
 /*
  * Window @win mapped @page (and the run of c->fill_pages pages around

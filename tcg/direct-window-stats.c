@@ -123,6 +123,9 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.young_born),
                            dw_young_ns / 1000000,
                            qatomic_read(&dw_stats.young_grown));
+    g_string_append_printf(buf, "kernel TBs that leave young address spaces' "
+                           "user pages to the softmmu: %" PRIu64 "\n",
+                           qatomic_read(&dw_stats.young_kernel_tbs));
     g_string_append_printf(buf, "mapping estimates rebased on "
                            "/proc/self/maps: %" PRIu64 "; at vm.max_map_count"
                            ", windows emptied as a split was refused: %"
@@ -168,6 +171,7 @@ static const struct {
     DW_STAT("churn-epochs", churn_epochs),
     DW_STAT("young-spaces", young_born),
     DW_STAT("young-spaces-grown", young_grown),
+    DW_STAT("young-kernel-tbs", young_kernel_tbs),
     DW_STAT("cr3-writes", cr3_writes),
     DW_STAT("cr3-ns", cr3_ns),
     DW_STAT("windows-found", windows_found),

@@ -63,10 +63,13 @@ int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
 
 /*
  * Per vCPU: is the address space whose user code @cpu runs now too new
- * for direct accesses (tcg/direct-window-young.h)?  Only the vCPU's
- * thread.
+ * for direct accesses (DW_YOUNG_MODE_USER), and are the kernel's
+ * accesses to its user pages sent to the softmmu (DW_YOUNG_MODE_KERNEL;
+ * tcg/direct-window-young.h)?  Only the vCPU's thread.
  */
-extern bool *dw_young_user;
+#define DW_YOUNG_MODE_USER   1
+#define DW_YOUNG_MODE_KERNEL 2
+extern uint8_t *dw_young_mode;
 
 /*
  * How long the user code of a new address space stays on the softmmu
@@ -83,16 +86,25 @@ extern const uint32_t dw_user_tb_flags;
 
 /*
  * Compile flags a TB looked up for @cpu with TB flags @flags must also
- * have: CF_NO_DIRECT for the user code of such an address space.
+ * have: CF_NO_DIRECT for the user code of a young address space.
  */
 static inline uint32_t dw_lookup_cflags(CPUState *cpu, uint32_t flags)
 {
-    if (likely(!dw_enabled) || likely(!dw_young_user[cpu->cpu_index]) ||
+    if (likely(!dw_enabled) ||
+        likely(!(dw_young_mode[cpu->cpu_index] & DW_YOUNG_MODE_USER)) ||
         (flags & dw_user_tb_flags_mask) != dw_user_tb_flags) {
         return 0;
     }
     return CF_NO_DIRECT;
 }
+
+/*
+ * Does a new TB at guest-physical @phys_pc, direct for @direct_mmu_idx,
+ * leave for its non-direct twin when it starts while the current
+ * address space is young (CPUNegativeOffsetState::dw_young_guard)?
+ * Kernel code that reached a young space's user pages does.
+ */
+bool dw_tb_young_guard(uint64_t phys_pc, int direct_mmu_idx);
 
 /* Window slot + 1 of a TB made for @mmu_idx, 0 for none. */
 uint8_t dw_tb_slot(int mmu_idx);
