@@ -262,20 +262,47 @@ int dw_tb_exec_counter(uint64_t phys_pc, int direct_mmu_idx)
 
 #if DW_HOST_SUPPORTED
 
+/* The TB holding @ra, keyed (@key) by its guest-physical start, or NULL. */
+static TranslationBlock *dw_keyed_tb(uintptr_t ra, gpointer *key)
+{
+    TranslationBlock *tb = tcg_tb_lookup(ra);
+
+    if (!tb || tb_page_addr0(tb) == -1) {
+        return NULL;
+    }
+    *key = GSIZE_TO_POINTER(tb_page_addr0(tb));
+    return tb;
+}
+
+/*
+ * Add @key to @set, emptying it first when it is full; true if it did.
+ * dw_sticky_lock held.
+ */
+static bool dw_key_set_add(GHashTable *set, gpointer key, bool *added)
+{
+    bool emptied = g_hash_table_size(set) >= DW_STICKY_MAX;
+
+    if (emptied) {
+        g_hash_table_remove_all(set);
+    }
+    *added = g_hash_table_add(set, key);
+    return emptied;
+}
+
 /*
  * Count a slow exit of the TB holding @ra; past DW_STICKY_AFTER, remember
  * its start and invalidate it, so that it is made again non-direct.
  */
 static void dw_note_slow_tb(uintptr_t ra)
 {
-    TranslationBlock *tb = tcg_tb_lookup(ra);
     gpointer key;
+    TranslationBlock *tb = dw_keyed_tb(ra, &key);
     unsigned n;
+    bool added;
 
-    if (!tb || tb_page_addr0(tb) == -1) {
+    if (!tb) {
         return;
     }
-    key = GSIZE_TO_POINTER(tb_page_addr0(tb));
     qemu_mutex_lock(&dw_sticky_lock);
     n = GPOINTER_TO_UINT(g_hash_table_lookup(dw_slow_count, key)) + 1;
     if (n < DW_STICKY_AFTER) {
@@ -293,12 +320,10 @@ static void dw_note_slow_tb(uintptr_t ra)
          * TBs made non-direct stay so until they are translated again,
          * and those that keep exiting come back after DW_STICKY_AFTER.
          */
-        if (g_hash_table_size(dw_sticky) >= DW_STICKY_MAX) {
-            g_hash_table_remove_all(dw_sticky);
+        g_hash_table_remove(dw_slow_count, key);
+        if (dw_key_set_add(dw_sticky, key, &added)) {
             qatomic_inc(&dw_stats.sticky_resets);
         }
-        g_hash_table_remove(dw_slow_count, key);
-        g_hash_table_add(dw_sticky, key);
         qatomic_inc(&dw_stats.sticky_tbs);
     }
     qemu_mutex_unlock(&dw_sticky_lock);
@@ -317,19 +342,15 @@ static void dw_note_slow_tb(uintptr_t ra)
  */
 static void dw_note_young_tb(uintptr_t ra)
 {
-    TranslationBlock *tb = tcg_tb_lookup(ra);
     gpointer key;
+    TranslationBlock *tb = dw_keyed_tb(ra, &key);
     bool added;
 
-    if (!tb || tb_page_addr0(tb) == -1) {
+    if (!tb) {
         return;
     }
-    key = GSIZE_TO_POINTER(tb_page_addr0(tb));
     qemu_mutex_lock(&dw_sticky_lock);
-    if (g_hash_table_size(dw_young_slow) >= DW_STICKY_MAX) {
-        g_hash_table_remove_all(dw_young_slow);
-    }
-    added = g_hash_table_add(dw_young_slow, key);
+    dw_key_set_add(dw_young_slow, key, &added);
     qemu_mutex_unlock(&dw_sticky_lock);
     if (added) {
         qatomic_inc(&dw_stats.young_kernel_tbs);
