@@ -275,18 +275,18 @@ static TranslationBlock *dw_keyed_tb(uintptr_t ra, gpointer *key)
 }
 
 /*
- * Add @key to @set, emptying it first when it is full; true if it did.
- * dw_sticky_lock held.
+ * Add @key to @set, emptying it first when it is full (counted in
+ * @resets if not NULL); true if @key was not in it.  dw_sticky_lock held.
  */
-static bool dw_key_set_add(GHashTable *set, gpointer key, bool *added)
+static bool dw_key_set_add(GHashTable *set, gpointer key, uint64_t *resets)
 {
-    bool emptied = g_hash_table_size(set) >= DW_STICKY_MAX;
-
-    if (emptied) {
+    if (g_hash_table_size(set) >= DW_STICKY_MAX) {
         g_hash_table_remove_all(set);
+        if (resets) {
+            qatomic_inc(resets);
+        }
     }
-    *added = g_hash_table_add(set, key);
-    return emptied;
+    return g_hash_table_add(set, key);
 }
 
 /*
@@ -298,7 +298,6 @@ static void dw_note_slow_tb(uintptr_t ra)
     gpointer key;
     TranslationBlock *tb = dw_keyed_tb(ra, &key);
     unsigned n;
-    bool added;
 
     if (!tb) {
         return;
@@ -321,9 +320,7 @@ static void dw_note_slow_tb(uintptr_t ra)
          * and those that keep exiting come back after DW_STICKY_AFTER.
          */
         g_hash_table_remove(dw_slow_count, key);
-        if (dw_key_set_add(dw_sticky, key, &added)) {
-            qatomic_inc(&dw_stats.sticky_resets);
-        }
+        dw_key_set_add(dw_sticky, key, &dw_stats.sticky_resets);
         qatomic_inc(&dw_stats.sticky_tbs);
     }
     qemu_mutex_unlock(&dw_sticky_lock);
@@ -350,7 +347,7 @@ static void dw_note_young_tb(uintptr_t ra)
         return;
     }
     qemu_mutex_lock(&dw_sticky_lock);
-    dw_key_set_add(dw_young_slow, key, &added);
+    added = dw_key_set_add(dw_young_slow, key, NULL);
     qemu_mutex_unlock(&dw_sticky_lock);
     if (added) {
         qatomic_inc(&dw_stats.young_kernel_tbs);

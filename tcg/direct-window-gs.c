@@ -20,7 +20,7 @@
 #endif
 
 __thread uint8_t dw_gs_slot1;
-uint8_t *dw_young_mode;
+bool *dw_young_user;
 int64_t dw_young_ns = DW_YOUNG_NS;
 
 /* GS base as this thread last set it, and as it was outside cpu_exec. */
@@ -100,16 +100,9 @@ static void dw_classic_switch(CPUState *cpu, unsigned slot)
  */
 static void dw_young_set_mode(CPUState *cpu, DWCpu *c, unsigned win)
 {
-    uint8_t mode = 0;
-
-    if (dw_young_is(&c->young, win)) {
-        mode |= DW_YOUNG_MODE_USER;
-    }
-    if (dw_young_ns > 0 && dw_young_pending(&c->young, win)) {
-        mode |= DW_YOUNG_MODE_KERNEL;
-    }
-    dw_young_mode[cpu->cpu_index] = mode;
-    cpu->neg.dw_young_guard = !!(mode & DW_YOUNG_MODE_KERNEL);
+    dw_young_user[cpu->cpu_index] = dw_young_is(&c->young, win);
+    cpu->neg.dw_young_guard = dw_young_ns > 0 &&
+                              dw_young_pending(&c->young, win);
 }
 
 /*

@@ -236,7 +236,7 @@ bool dw_setup(TCGFastMode mode, unsigned max_cpus, Error **errp)
 
     dw_n_cpus = max_cpus;
     dw_cpus = g_new0(DWCpu, max_cpus);
-    dw_young_mode = g_new0(uint8_t, max_cpus);
+    dw_young_user = g_new0(bool, max_cpus);
     for (unsigned i = 0; i < max_cpus; i++) {
         dw_cpu_init(&dw_cpus[i], i);
     }

@@ -259,13 +259,6 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
             continue;
         }
         /*
-         * A store to an upper-level table is queued even where nothing is
-         * mapped: the leaf tables below it (or, for a window not current,
-         * the table itself) may be on their way to the free list, and
-         * must stop being tracked before the page is reused as data, or
-         * every store to it would fault for good.
-         */
-        /*
          * A directory entry filled in where there was none (a process
          * growing into a new 4 MiB) derived nothing and frees no table:
          * queued, it would drop at the next flush everything mapped
@@ -280,6 +273,13 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
             i++;
             continue;
         }
+        /*
+         * A store to an upper-level table is queued even where nothing is
+         * mapped: the leaf tables below it (or, for a window not current,
+         * the table itself) may be on their way to the free list, and
+         * must stop being tracked before the page is reused as data, or
+         * every store to it would fault for good.
+         */
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
             dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
@@ -321,17 +321,12 @@ static bool dw_ram_store(uint64_t ram_addr, uint64_t len, bool before_store)
         qemu_mutex_lock(&dw_track_lock);
         users = g_hash_table_lookup(dw_tables, GSIZE_TO_POINTER(page));
         if (users) {
-            const uint8_t *before = NULL;
+            WITH_RCU_READ_LOCK_GUARD() {
+                const uint8_t *before = before_store ?
+                                        qemu_map_ram_ptr(NULL, page) : NULL;
 
-            if (before_store) {
-                WITH_RCU_READ_LOCK_GUARD() {
-                    before = qemu_map_ram_ptr(NULL, page);
-                    ends_own |= dw_table_written(page, users, lo - page,
-                                                 hi - lo, before);
-                }
-            } else {
                 ends_own |= dw_table_written(page, users, lo - page,
-                                             hi - lo, NULL);
+                                             hi - lo, before);
             }
         }
         qemu_mutex_unlock(&dw_track_lock);

@@ -63,13 +63,10 @@ int dw_tb_mmu_idx(CPUState *cpu, uint32_t cflags, uint64_t phys_pc);
 
 /*
  * Per vCPU: is the address space whose user code @cpu runs now too new
- * for direct accesses (DW_YOUNG_MODE_USER), and are the kernel's
- * accesses to its user pages sent to the softmmu (DW_YOUNG_MODE_KERNEL;
- * tcg/direct-window-young.h)?  Only the vCPU's thread.
+ * for direct accesses (tcg/direct-window-young.h)?  Only the vCPU's
+ * thread.
  */
-#define DW_YOUNG_MODE_USER   1
-#define DW_YOUNG_MODE_KERNEL 2
-extern uint8_t *dw_young_mode;
+extern bool *dw_young_user;
 
 /*
  * How long the user code of a new address space stays on the softmmu
@@ -90,8 +87,7 @@ extern const uint32_t dw_user_tb_flags;
  */
 static inline uint32_t dw_lookup_cflags(CPUState *cpu, uint32_t flags)
 {
-    if (likely(!dw_enabled) ||
-        likely(!(dw_young_mode[cpu->cpu_index] & DW_YOUNG_MODE_USER)) ||
+    if (likely(!dw_enabled) || likely(!dw_young_user[cpu->cpu_index]) ||
         (flags & dw_user_tb_flags_mask) != dw_user_tb_flags) {
         return 0;
     }

@@ -819,8 +819,6 @@ static void test_table_write_was_absent(void)
 int main(void)
 {
     run_test("layout sizes, strides and limits", test_layout_init);
-    run_test("stores into entries that were not present",
-             test_table_write_was_absent);
     run_test("window base at vaddr 0/0xFFFFF000/0xFFFFFFFF",
              test_window_base_extremes);
     run_test("classify addresses inside windows", test_classify_window);
@@ -837,6 +835,8 @@ int main(void)
     run_test("window protection as mmap flags", test_prot_to_mmap);
     run_test("page-table stores: the pages they change",
              test_table_write_pages);
+    run_test("stores into entries that were not present",
+             test_table_write_was_absent);
     run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
     run_test("classic: classify addresses", test_classic_classify);
     run_test("classic: reserve at 0, map, reset", test_classic_reserve);
