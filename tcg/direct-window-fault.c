@@ -351,6 +351,14 @@ static void dw_note_young_tb(uintptr_t ra)
     qemu_mutex_unlock(&dw_sticky_lock);
     if (added) {
         qatomic_inc(&dw_stats.young_kernel_tbs);
+    }
+    /*
+     * Invalidate it even when its start was known: other TBs may start
+     * there (other flags, made before the start was added), and only
+     * the one that exited was invalidated then.  Without this check one
+     * of them took a signal per iteration in every new process.
+     */
+    if (!tb->direct_young_guard) {
         tb_phys_invalidate(tb, -1);
     }
 }
