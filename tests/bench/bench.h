@@ -8,7 +8,10 @@
  *
  *   bench NAME seconds=S.SSSSSS ops=N unit=UNIT checksum=HEX
  *
- * or, on failure, one line "bench NAME error: ..." and a non-zero exit.
+ * which a workload may end with one more figure, KEY=S.SSSSSS: seconds
+ * of a part timed besides the measured one (rsswitch's touch=, its
+ * touching without the switches), never in the checksum; or, on
+ * failure, one line "bench NAME error: ..." and a non-zero exit.
  * Bad arguments give a usage line on stderr and exit status 2.
  */
 #ifndef BENCH_H
@@ -151,22 +154,42 @@ static inline uint64_t bench_rand(uint64_t *state)
     return x;
 }
 
+/* Prints " KEY=S.SSSSSS", nanoseconds as seconds to the microsecond. */
+static inline void bench_print_seconds(const char *key, uint64_t ns)
+{
+    printf(" %s=%" PRIu64 ".%06" PRIu64, key, ns / 1000000000u,
+           ns % 1000000000u / 1000u);
+}
+
+/*
+ * Prints the result line, ending with KEY=seconds of KEY_NS when KEY is
+ * not NULL; returns the exit status for main().
+ */
+static inline int bench_result_with(uint64_t start_ns, uint64_t end_ns,
+                                    uint64_t ops, const char *unit,
+                                    uint64_t checksum, const char *key,
+                                    uint64_t key_ns)
+{
+    printf("bench %s", bench_name);
+    bench_print_seconds("seconds", end_ns - start_ns);
+    printf(" ops=%" PRIu64 " unit=%s checksum=%016" PRIx64, ops, unit,
+           checksum);
+    if (key) {
+        bench_print_seconds(key, key_ns);
+    }
+    printf("\n");
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        return 1;
+    }
+    return 0;
+}
+
 /* Prints the result line; returns the exit status for main(). */
 static inline int bench_result(uint64_t start_ns, uint64_t end_ns,
                                uint64_t ops, const char *unit,
                                uint64_t checksum)
 {
-    uint64_t ns = end_ns - start_ns;
-    uint64_t sec = ns / 1000000000u;
-    uint64_t usec = ns % 1000000000u / 1000u;
-
-    printf("bench %s seconds=%" PRIu64 ".%06" PRIu64 " ops=%" PRIu64
-           " unit=%s checksum=%016" PRIx64 "\n",
-           bench_name, sec, usec, ops, unit, checksum);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        return 1;
-    }
-    return 0;
+    return bench_result_with(start_ns, end_ns, ops, unit, checksum, NULL, 0);
 }
 
 #endif /* BENCH_H */
