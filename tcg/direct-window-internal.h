@@ -89,7 +89,28 @@ typedef struct DWInval {
     uint8_t win;
     /* RAM page of the upper-level table whose store queued it, or: */
     uint64_t table;
+    /*
+     * That table was written over and over while the window was not
+     * current (direct-window-track.c, DW_TABLE_FLOOD): end the window's
+     * address space even if its root still reaches the table.
+     */
+    bool flooded;
 } DWInval;
+
+/*
+ * Write flooding, as KVM's shadow MMU calls it: a table written this many
+ * times while its window was switched out, with no walk through it in
+ * between, is most likely no table of that address space any more: an
+ * exited process's page directory or page table, cleared or filled as
+ * the kernel reuses the page while the dead root still reaches it.  With
+ * page-table isolation a fork+exec+exit made some 550 such stores, each
+ * through the softmmu's notdirty path and the tracking lock.  The
+ * window's use of the table goes instead: an upper-level table ends the
+ * window's address space, as a table its root no longer reaches does
+ * (dw_inval_ends_window), a leaf table drops the range it translates.
+ * Always safe: a walk that needs the table again tracks it again.
+ */
+#define DW_TABLE_FLOOD  64
 
 /* DWInval::table of an invalidation no upper-level store queued. */
 #define DW_NO_TABLE     UINT64_MAX
@@ -269,6 +290,7 @@ typedef struct DWStats {
     uint64_t table_writes;      /* stores seen to tracked table pages */
     uint64_t table_invals;      /* invalidations they queued */
     uint64_t table_pages_dropped; /* window pages those unmapped */
+    uint64_t table_floods;      /* uses given up to write flooding */
     uint64_t windows_orphaned;  /* kernel windows kept for adoption */
     uint64_t prefills;          /* pages filled on return from a #PF */
     uint64_t jmp_kept_flushes;  /* CR3 writes that kept global TBs */

@@ -78,3 +78,12 @@ bool dw_table_write_was_absent(const struct dw_table_use *u,
     }
     return true;
 }
+
+bool dw_table_store_floods(uint16_t *stores, bool switched_out,
+                           unsigned limit)
+{
+    if (!switched_out || *stores >= limit) {
+        return false;
+    }
+    return ++*stores == limit;
+}

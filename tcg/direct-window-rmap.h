@@ -56,4 +56,14 @@ bool dw_table_write_was_absent(const struct dw_table_use *u,
                                const uint8_t *before, unsigned off,
                                unsigned len);
 
+/*
+ * Write flooding (DW_TABLE_FLOOD in direct-window-internal.h): count in
+ * @stores a store to a table while the window using it is @switched_out
+ * (a store while it is current counts nothing: that is the address space
+ * changing its own tables); true on the @limit-th, when the use should
+ * go.  A walk through the table sets @stores back to 0.
+ */
+bool dw_table_store_floods(uint16_t *stores, bool switched_out,
+                           unsigned limit);
+
 #endif /* DIRECT_WINDOW_RMAP_H */

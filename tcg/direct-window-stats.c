@@ -104,6 +104,9 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.table_writes),
                            qatomic_read(&dw_stats.table_invals),
                            qatomic_read(&dw_stats.table_pages_dropped));
+    g_string_append_printf(buf, "table uses given up after %d stores while "
+                           "switched out: %" PRIu64 "\n", DW_TABLE_FLOOD,
+                           qatomic_read(&dw_stats.table_floods));
     g_string_append_printf(buf, "TBs made non-direct after %d slow exits: %"
                            PRIu64 " (set full, started again: %" PRIu64
                            ")\n", DW_STICKY_AFTER,
@@ -184,6 +187,7 @@ static const struct {
     DW_STAT("page-table-stores", table_writes),
     DW_STAT("page-table-invalidations", table_invals),
     DW_STAT("page-table-pages-dropped", table_pages_dropped),
+    DW_STAT("page-table-floods", table_floods),
     DW_STAT("windows-orphaned", windows_orphaned),
 #undef DW_STAT
 };

@@ -36,13 +36,19 @@
 #include "tcg/direct-window-internal.h"
 #include "tcg/direct-window-rmap.h"
 
-/* One use of a table page by one window of one vCPU. */
+/*
+ * One use of a table page by one window of one vCPU.  @stores counts the
+ * stores to the page while the window was not current, since a walk last
+ * went through it.
+ */
 typedef struct DWTableUser {
     struct dw_table_use use;
     uint32_t gen;           /* the window's generation when registered */
     uint16_t vcpu;
+    uint16_t stores;
     uint8_t win;
 } DWTableUser;
+
 
 /*
  * Invalidations queued for a vCPU beyond this many: empty the window
@@ -141,7 +147,7 @@ static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
         uint64_t inv_end = (uint64_t)inv->first + inv->n;
 
         if (inv->win == win && inv->gen == gen && inv->table == table &&
-            first <= inv_end &&
+            !inv->flooded && first <= inv_end &&
             end >= inv->first) {
             inv->first = MIN(first, inv->first);
             inv->n = MAX(end, inv_end) - inv->first;
@@ -157,16 +163,17 @@ static bool dw_queue_merge(GArray *q, unsigned win, uint32_t gen,
  * another reason.
  */
 static void dw_queue(DWCpu *c, unsigned win, uint32_t gen, uint32_t first,
-                     uint32_t n, uint64_t table)
+                     uint32_t n, uint64_t table, bool flooded)
 {
     qemu_spin_lock(&c->pending_lock);
-    if (dw_queue_merge(c->pending, win, gen, first, n, table)) {
+    if (!flooded && dw_queue_merge(c->pending, win, gen, first, n, table)) {
         /* merged */
     } else if (c->pending->len >= DW_PENDING_MAX) {
         c->pending_all[win] = true;
     } else {
         DWInval inv = {
             .win = win, .gen = gen, .first = first, .n = n, .table = table,
+            .flooded = flooded,
         };
 
         g_array_append_val(c->pending, inv);
@@ -200,7 +207,7 @@ void dw_queue_invalidation(CPUState *cpu, unsigned win, uint32_t first,
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
-    dw_queue(c, win, c->gen[win], first, n, DW_NO_TABLE);
+    dw_queue(c, win, c->gen[win], first, n, DW_NO_TABLE, false);
 }
 
 /*
@@ -229,13 +236,41 @@ static void dw_table_forget_if_unused(uint64_t page, GArray *users)
  * applies it at once (dw_ram_written).
  */
 static bool dw_inval_ends_window(CPUState *cpu, unsigned win,
-                                 uint64_t table)
+                                 uint64_t table, bool flooded)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];
 
     return table != DW_NO_TABLE && c->cur[dw_window_slot(win)] != win &&
            c->root[win] != DW_ROOT_NONE && c->root[win] != DW_ROOT_FLAT &&
-           !dw_root_holds_table(cpu, c->root[win], table);
+           (flooded || !dw_root_holds_table(cpu, c->root[win], table));
+}
+
+/* Is the window of use @u switched out on its vCPU? */
+static bool dw_user_switched_out(const DWTableUser *u)
+{
+    return dw_cpus[u->vcpu].cur[dw_window_slot(u->win)] != u->win;
+}
+
+/*
+ * A store to @page while @u's window is switched out: past DW_TABLE_FLOOD
+ * of them, queue the end of the use (the whole window's address space
+ * for an upper-level table, the range it translates for a leaf one).
+ * True if it did; the caller removes @u.
+ */
+static bool dw_table_flooded(uint64_t page, DWTableUser *u)
+{
+    bool upper = u->use.span_shift > TARGET_PAGE_BITS;
+    uint32_t first, n;
+
+    if (!dw_table_store_floods(&u->stores, dw_user_switched_out(u),
+                               DW_TABLE_FLOOD) ||
+        !dw_table_write_pages(&u->use, 0, TARGET_PAGE_SIZE, &first, &n)) {
+        return false;
+    }
+    dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
+             upper ? page : DW_NO_TABLE, upper);
+    qatomic_inc(&dw_stats.table_floods);
+    return true;
 }
 
 /*
@@ -255,6 +290,12 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
         uint32_t first, n;
 
         if (!dw_user_live(u) || dw_user_orphaned(u)) {
+            g_array_remove_index_fast(users, i);
+            continue;
+        }
+        if (dw_table_flooded(page, u)) {
+            ends_own |= upper && current_cpu &&
+                        current_cpu->cpu_index == u->vcpu;
             g_array_remove_index_fast(users, i);
             continue;
         }
@@ -283,11 +324,12 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
         if (dw_table_write_pages(&u->use, off, len, &first, &n) &&
             (upper || !dw_own_range_unmapped(u->vcpu, u->win, first, n))) {
             dw_queue(&dw_cpus[u->vcpu], u->win, u->gen, first, n,
-                     upper ? page : DW_NO_TABLE);
+                     upper ? page : DW_NO_TABLE, false);
             qatomic_inc(&dw_stats.table_invals);
             ends_own |= upper && current_cpu &&
                         current_cpu->cpu_index == u->vcpu &&
-                        dw_inval_ends_window(current_cpu, u->win, page);
+                        dw_inval_ends_window(current_cpu, u->win, page,
+                                             false);
         }
         i++;
     }
@@ -381,6 +423,8 @@ bool dw_track_table(CPUState *cpu, unsigned win, uint64_t ram_page,
 
         if (u->vcpu == nu.vcpu && u->win == win && u->gen == nu.gen &&
             dw_table_use_equal(&u->use, use)) {
+            /* a walk went through it: it is a table of the window's */
+            u->stores = 0;
             qemu_mutex_unlock(&dw_track_lock);
             return true;
         }
@@ -571,7 +615,7 @@ void dw_drain_invalidations_locked(CPUState *cpu)
         if (inv->gen != c->gen[inv->win]) {
             continue;
         }
-        if (dw_inval_ends_window(cpu, inv->win, inv->table)) {
+        if (dw_inval_ends_window(cpu, inv->win, inv->table, inv->flooded)) {
             if (dw_window_slot(inv->win) == DW_USER_SLOT) {
                 dw_empty_window(cpu, inv->win);
             } else {

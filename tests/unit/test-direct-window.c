@@ -816,6 +816,29 @@ static void test_table_write_was_absent(void)
     CHECK(!dw_table_write_was_absent(&pd, before, 6 * 4, 0));
 }
 
+static void test_table_floods(void)
+{
+    uint16_t stores = 0;
+
+    /* Stores while the window is current are its own: never a flood. */
+    for (unsigned i = 0; i < 100; i++) {
+        CHECK(!dw_table_store_floods(&stores, false, 4));
+    }
+    CHECK(stores == 0);
+    CHECK(!dw_table_store_floods(&stores, true, 4));
+    CHECK(!dw_table_store_floods(&stores, true, 4));
+    CHECK(!dw_table_store_floods(&stores, false, 4));
+    CHECK(!dw_table_store_floods(&stores, true, 4));
+    CHECK(dw_table_store_floods(&stores, true, 4));
+    /* Once: the use is removed then; a counter past it stays quiet. */
+    CHECK(!dw_table_store_floods(&stores, true, 4));
+    CHECK(stores == 4);
+    /* A walk through the table starts the count again. */
+    stores = 0;
+    CHECK(!dw_table_store_floods(&stores, true, 2));
+    CHECK(dw_table_store_floods(&stores, true, 2));
+}
+
 int main(void)
 {
     run_test("layout sizes, strides and limits", test_layout_init);
@@ -835,6 +858,8 @@ int main(void)
     run_test("window protection as mmap flags", test_prot_to_mmap);
     run_test("page-table stores: the pages they change",
              test_table_write_pages);
+    run_test("write flooding: stores while switched out",
+             test_table_floods);
     run_test("stores into entries that were not present",
              test_table_write_was_absent);
     run_test("classic: vm.mmap_min_addr", test_classic_min_addr);
