@@ -49,7 +49,6 @@ typedef struct DWTableUser {
     uint8_t win;
 } DWTableUser;
 
-
 /*
  * Invalidations queued for a vCPU beyond this many: empty the window
  * instead (a fork or an exit rewrites whole tables).
@@ -309,7 +308,7 @@ static bool dw_table_written(uint64_t page, GArray *users, unsigned off,
          * be its reuse as data (dw_inval_ends_window).
          */
         if (upper && before &&
-            dw_cpus[u->vcpu].cur[dw_window_slot(u->win)] == u->win &&
+            !dw_user_switched_out(u) &&
             dw_table_write_was_absent(&u->use, before, off, len)) {
             i++;
             continue;
