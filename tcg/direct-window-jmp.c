@@ -141,6 +141,7 @@ static void dw_jmp_flush_fresh(CPUState *cpu, DWCpu *c)
     }
     c->n_jmp_fresh = 0;
     dw_jmp_l2_new_space(c);
+    dw_ras_flush(cpu);
     qatomic_inc(&dw_stats.jmp_kept_flushes);
 }
 

@@ -145,6 +145,15 @@ static inline void dw_enter_tb(CPUState *cpu, uint8_t slot1)
     }
 }
 
+/*
+ * The return-address stack (direct-window-ras.c): -accel tcg,fast-ras;
+ * forget every entry of @cpu's, as its translations may have changed.
+ */
+void dw_ras_set_enabled(bool on);
+void dw_ras_flush(CPUState *cpu);
+/* Every vCPU's, for a TB invalidation: an entry may hold the TB's code. */
+void dw_ras_flush_all(void);
+
 /* Save the thread's GS base on entry to cpu_exec, restore it on exit. */
 void dw_cpu_exec_enter(CPUState *cpu);
 void dw_cpu_exec_exit(CPUState *cpu);

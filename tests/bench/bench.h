@@ -161,21 +161,30 @@ static inline void bench_print_seconds(const char *key, uint64_t ns)
            ns % 1000000000u / 1000u);
 }
 
+/* One more time of a program's own on its result line: KEY=seconds. */
+struct bench_extra {
+    const char *key;
+    uint64_t ns;
+};
+
 /*
- * Prints the result line, ending with KEY=seconds of KEY_NS when KEY is
- * not NULL; returns the exit status for main().
+ * Prints the result line, ending with the N extra times of EXTRA (KEY=S
+ * each); returns the exit status for main().
  */
 static inline int bench_result_with(uint64_t start_ns, uint64_t end_ns,
                                     uint64_t ops, const char *unit,
-                                    uint64_t checksum, const char *key,
-                                    uint64_t key_ns)
+                                    uint64_t checksum,
+                                    const struct bench_extra *extra,
+                                    unsigned n)
 {
+    unsigned i;
+
     printf("bench %s", bench_name);
     bench_print_seconds("seconds", end_ns - start_ns);
     printf(" ops=%" PRIu64 " unit=%s checksum=%016" PRIx64, ops, unit,
            checksum);
-    if (key) {
-        bench_print_seconds(key, key_ns);
+    for (i = 0; i < n; i++) {
+        bench_print_seconds(extra[i].key, extra[i].ns);
     }
     printf("\n");
     if (fflush(stdout) != 0 || ferror(stdout)) {

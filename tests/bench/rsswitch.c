@@ -13,17 +13,25 @@
  * (rsswitchone, rsswitchsixteen, rsswitchsixtyfour, rsswitchtwofiftysix).
  *
  * ops = switches (two per round trip); checksum = the count, the size
- * and the words both processes read in the ping-pong.  touch= on the
- * result line: seconds of as many passes as the ping-pong made (one per
- * switch), over two buffers of the size as the ping-pong's were, by the
- * parent alone after the child has exited, alternating between them with
- * no switch.  The passes grow with the size under any emulator, and
- * natively; (seconds - touch) / ops is what a switch costs besides them:
- * the switch itself and what it makes the next pass pay again
- * (translations to refill, a window to map again), and that should not
- * grow with the size.  Two buffers, not one: the host's caches then hold
- * as much as during the ping-pong.  Run natively here, a switch at 256
- * MiB still costs some 45-70 us more than at 1 MiB (about 1 us): a host
+ * and the words both processes read in the ping-pong.  Two more times
+ * end the result line:
+ *
+ *   passes=  seconds that both processes spent in their passes during
+ *            the ping-pong, each timing its own; (seconds - passes) / ops
+ *            is the switch itself: the pipe, the scheduler, the address
+ *            space switch.
+ *   touch=   seconds of as many passes again (one per switch), over two
+ *            buffers of the size as the ping-pong's were, by the parent
+ *            alone after the child has exited, alternating between them
+ *            with no switch.  (passes - touch) / ops is what a switch
+ *            makes the next pass pay again: translations to refill, a
+ *            window to map again, and the host's caches and TLB.
+ *
+ * The passes grow with the size under any emulator, and natively;
+ * (seconds - touch) / ops, the switch and what it makes the next pass
+ * pay, should not.  Two buffers, not one: the host's caches then hold as
+ * much as during the ping-pong.  Run natively here, a switch at 256 MiB
+ * still costs some 45-70 us more than at 1 MiB (about 1 us): a host
  * context switch costs more with a larger working set too.
  */
 #include <sys/mman.h>
@@ -60,6 +68,14 @@ struct resident {
     uint32_t pass;      /* passes done; the words hold pass * salt + i * PAGE_MULT */
     uint32_t acc;       /* sum of the words read */
     uint32_t bad;       /* nonzero once a word did not read back */
+    uint64_t pass_ns;   /* time in the passes of timed_touch() */
+};
+
+/* What the child sends back at the end of the ping-pong. */
+struct child_result {
+    uint32_t acc;
+    uint32_t bad;
+    uint64_t pass_ns;
 };
 
 /*
@@ -88,6 +104,15 @@ static void touch(struct resident *r)
     r->pass++;
 }
 
+/* A pass, timed: the ping-pong's passes, apart from its switches. */
+static void timed_touch(struct resident *r)
+{
+    uint64_t start = bench_now_ns();
+
+    touch(r);
+    r->pass_ns += bench_now_ns() - start;
+}
+
 /* The first pass: writes every word of every page (the page faults). */
 static void fill(struct resident *r)
 {
@@ -108,7 +133,8 @@ static void fill(struct resident *r)
 static void __attribute__((noreturn)) child(struct resident *r, int in,
                                             int out)
 {
-    uint32_t token, result[2];
+    struct child_result result;
+    uint32_t token;
 
     fill(r);
     token = 0;
@@ -119,15 +145,16 @@ static void __attribute__((noreturn)) child(struct resident *r, int in,
         if (read_full(in, &token, sizeof(token)) != 0) {
             break;
         }
-        touch(r);
+        timed_touch(r);
         token++;
         if (write_full(out, &token, sizeof(token)) != 0) {
             _exit(1);
         }
     }
-    result[0] = r->acc;
-    result[1] = r->bad;
-    if (write_full(out, result, sizeof(result)) != 0) {
+    result.acc = r->acc;
+    result.bad = r->bad;
+    result.pass_ns = r->pass_ns;
+    if (write_full(out, &result, sizeof(result)) != 0) {
         _exit(1);
     }
     _exit(0);
@@ -138,7 +165,9 @@ int main(int argc, char **argv)
     uint64_t trips, i, start, end, touch_ns, checksum;
     int to_child[2], to_parent[2], status;
     struct resident r, alone, other;
-    uint32_t token, result[2];
+    struct child_result result;
+    struct bench_extra extra[2];
+    uint32_t token;
     size_t len;
     pid_t pid;
 
@@ -183,7 +212,7 @@ int main(int argc, char **argv)
 
     start = bench_now_ns();
     for (i = 0; i < trips; i++) {
-        touch(&r);
+        timed_touch(&r);
         token = (uint32_t)i;
         if (write_full(to_child[1], &token, sizeof(token)) != 0) {
             bench_fail("write: %s", strerror(errno));
@@ -198,7 +227,7 @@ int main(int argc, char **argv)
     end = bench_now_ns();
 
     close(to_child[1]);
-    if (read_full(to_parent[0], result, sizeof(result)) != 0) {
+    if (read_full(to_parent[0], &result, sizeof(result)) != 0) {
         bench_fail("no result from the child");
     }
     while (waitpid(pid, &status, 0) < 0) {
@@ -238,16 +267,20 @@ int main(int argc, char **argv)
     }
     touch_ns = bench_now_ns() - touch_ns;
 
-    if (r.bad || alone.bad || other.bad || result[1]) {
+    if (r.bad || alone.bad || other.bad || result.bad) {
         bench_fail("a word did not read back what its process wrote "
-                   "(%s)", r.bad ? "parent" : result[1] ? "child"
+                   "(%s)", r.bad ? "parent" : result.bad ? "child"
                    : "parent alone");
     }
 
     checksum = bench_hash_u64(BENCH_HASH_INIT, trips);
     checksum = bench_hash_u64(checksum, RSS_MIB);
     checksum = bench_hash_u64(checksum, r.acc);
-    checksum = bench_hash_u64(checksum, result[0]);
+    checksum = bench_hash_u64(checksum, result.acc);
+    extra[0].key = "passes";
+    extra[0].ns = r.pass_ns + result.pass_ns;
+    extra[1].key = "touch";
+    extra[1].ns = touch_ns;
     return bench_result_with(start, end, 2 * trips, "switches", checksum,
-                             "touch", touch_ns);
+                             extra, 2);
 }
