@@ -340,21 +340,26 @@ static uint32_t check_fork(uint32_t h)
     return qf_hash_u32(h, bad);
 }
 
+static const struct {
+    uint32_t (*check)(uint32_t h);
+    const char *name;
+} checks[] = {
+    { check_deep, "deep calls" },
+    { check_redirect, "rewritten return addresses" },
+    { check_smc, "code rewritten at the return address" },
+    { check_remap, "another page under the return address" },
+    { check_longjmp, "longjmp" },
+    { check_fork, "fork in a callee" },
+};
+
 int main(void)
 {
     uint32_t h = QF_HASH_INIT;
+    size_t i;
 
-    h = check_deep(h);
-    printf("deep calls: ok\n");
-    h = check_redirect(h);
-    printf("rewritten return addresses: ok\n");
-    h = check_smc(h);
-    printf("code rewritten at the return address: ok\n");
-    h = check_remap(h);
-    printf("another page under the return address: ok\n");
-    h = check_longjmp(h);
-    printf("longjmp: ok\n");
-    h = check_fork(h);
-    printf("fork in a callee: ok\n");
+    for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+        h = checks[i].check(h);
+        printf("%s: ok\n", checks[i].name);
+    }
     return qf_finish("ras", h);
 }
