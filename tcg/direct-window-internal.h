@@ -30,6 +30,7 @@
 #include "tcg/direct-window-core.h"
 #include "tcg/direct-window-churn.h"
 #include "tcg/direct-window-young.h"
+#include "tcg/direct-window-xlink-core.h"
 
 /* Only x86-64 Linux hosts have what the fast mode needs. */
 #if defined(__x86_64__) && defined(__linux__)
@@ -262,6 +263,14 @@ typedef struct DWCpu {
     uint32_t jmp_l2_gen;
     uint32_t jmp_l2_space_gen;
     uint64_t jmp_l2_hits;       /* misses the second level had */
+    /*
+     * Remembered cross-page jumps (direct-window-xlink.c): the pages that
+     * entries under the global generation lead to, and how many jumps
+     * found no good entry and how many of them made one.
+     */
+    DWXlinkFilter xlink_filter;
+    uint64_t xlink_misses;
+    uint64_t xlink_fills;
 } DWCpu;
 
 /* Counters for -d fast and "info fast"; updated with qatomic_*(). */
@@ -476,8 +485,23 @@ void dw_jmp_forget_pages(CPUState *cpu, vaddr addr, vaddr len);
 bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
                       const TranslationBlock *tb);
 /* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
+/*
+ * Is @tb, which a lookup at @pc has just found, on pages the guest maps
+ * global?  Mostly from the jump-cache entry that lookup left, without a
+ * walk.
+ */
+bool dw_jmp_found_global(CPUState *cpu, vaddr pc, const TranslationBlock *tb);
 void dw_jmp_l2_new_space(DWCpu *c);
 /* Jump-cache misses the second level had, all vCPUs. */
 uint64_t dw_jmp_l2_hits(void);
+/*
+ * Remembered cross-page jumps (direct-window-xlink.c): forget them all
+ * (@global) or those made for non-global pages, as the vCPU's
+ * translations change; for a flush of page @page; the counters.
+ */
+void dw_xlink_flush(CPUState *cpu, bool global);
+void dw_xlink_flush_page(CPUState *cpu, vaddr page);
+uint64_t dw_xlink_misses(void);
+uint64_t dw_xlink_fills(void);
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

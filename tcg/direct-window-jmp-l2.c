@@ -23,7 +23,8 @@
  * - an invalidated TB never matches: its cflags have CF_INVALID, which
  *   the lookup's cflags never have, and its memory lives until tb_flush.
  *
- * Each of these empties the return-address stack too (direct-window-ras.c).
+ * Each of these empties the return-address stack too (direct-window-ras.c),
+ * and forgets remembered cross-page jumps (direct-window-xlink.c).
  *
  * Only the vCPU's own thread makes and reads entries; other threads only
  * bump the generation.
@@ -131,6 +132,7 @@ void dw_jmp_l2_flush(CPUState *cpu)
     if (dw_enabled && cpu->cpu_index < dw_n_cpus) {
         qatomic_inc(&dw_cpus[cpu->cpu_index].jmp_l2_gen);
         dw_ras_flush(cpu);
+        dw_xlink_flush(cpu, true);
     }
 }
 
@@ -151,6 +153,7 @@ void dw_jmp_l2_clear_page(CPUState *cpu, vaddr page)
         return;
     }
     dw_ras_flush(cpu);
+    dw_xlink_flush_page(cpu, page);
     c = &dw_cpus[cpu->cpu_index];
     if (c->jmp_l2) {
         /* and the pages that share its generation */

@@ -27,6 +27,7 @@
 #include "exec/tb-flush.h"
 #include "accel/tcg/tb-jmp-cache.h"
 #include "accel/tcg/tb-internal.h"
+#include "accel/tcg/tb-hash.h"
 #include "tcg/direct-window-internal.h"
 
 /*
@@ -93,6 +94,20 @@ bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
                               tb_page_addr1(tb) & TARGET_PAGE_MASK);
 }
 
+bool dw_jmp_found_global(CPUState *cpu, vaddr pc, const TranslationBlock *tb)
+{
+    DWCpu *c = &dw_cpus[cpu->cpu_index];
+    CPUJumpCache *jc = cpu->tb_jmp_cache;
+    unsigned h = tb_jmp_cache_hash_func(pc);
+
+    /* The lookup that found @tb left its entry, which says it all. */
+    if (c->jmp_global && qatomic_read(&jc->array[h].tb) == tb &&
+        jc->array[h].pc == pc) {
+        return test_bit(h, c->jmp_global);
+    }
+    return dw_jmp_tb_global(cpu, c, pc, tb);
+}
+
 void dw_jmp_cache_set(CPUState *cpu, uint32_t hash, vaddr pc,
                       const TranslationBlock *tb)
 {
@@ -142,6 +157,7 @@ static void dw_jmp_flush_fresh(CPUState *cpu, DWCpu *c)
     c->n_jmp_fresh = 0;
     dw_jmp_l2_new_space(c);
     dw_ras_flush(cpu);
+    dw_xlink_flush(cpu, false);
     qatomic_inc(&dw_stats.jmp_kept_flushes);
 }
 

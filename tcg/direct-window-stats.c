@@ -97,6 +97,9 @@ void dw_format_stats(GString *buf)
                            qatomic_read(&dw_stats.jmp_walks),
                            qatomic_read(&dw_stats.jmp_kept_flushes),
                            dw_jmp_l2_hits());
+    g_string_append_printf(buf, "cross-page jumps that looked their TB up: %"
+                           PRIu64 ", remembered: %" PRIu64 "\n",
+                           dw_xlink_misses(), dw_xlink_fills());
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
                            ", stores to them: %" PRIu64 ", invalidations: %"
                            PRIu64 " (%" PRIu64 " pages)\n",
@@ -232,7 +235,9 @@ void dw_visit_stats(Visitor *v, const char *name, Error **errp)
                           errp);
     }
     if (ok) {
-        ok = dw_visit_u64(v, "jump-cache-l2-hits", dw_jmp_l2_hits(), errp);
+        ok = dw_visit_u64(v, "jump-cache-l2-hits", dw_jmp_l2_hits(), errp) &&
+             dw_visit_u64(v, "cross-page-lookups", dw_xlink_misses(), errp) &&
+             dw_visit_u64(v, "cross-page-fills", dw_xlink_fills(), errp);
     }
     if (ok && dw_visit_slow(v, errp)) {
         visit_check_struct(v, errp);

@@ -154,6 +154,22 @@ void dw_ras_flush(CPUState *cpu);
 /* Every vCPU's, for a TB invalidation: an entry may hold the TB's code. */
 void dw_ras_flush_all(void);
 
+/*
+ * Remembered cross-page jumps (direct-window-xlink.c): -accel
+ * tcg,fast-xlink; and, from helper_dw_xlink, remember that jump slot @n
+ * of @from went to @pc, where the lookup found @tb, under the
+ * generations @local and @global read before the lookup.
+ */
+void dw_xlink_set_enabled(bool on);
+void dw_xlink_fill(CPUState *cpu, const TranslationBlock *from, unsigned n,
+                   vaddr pc, TranslationBlock *tb, uint64_t local,
+                   uint64_t global);
+/*
+ * Every vCPU forgets every cross-page jump it remembered: a TB that one
+ * led to (TranslationBlock::dw_xlink_target) is invalidated.
+ */
+void dw_xlink_flush_all(void);
+
 /* Save the thread's GS base on entry to cpu_exec, restore it on exit. */
 void dw_cpu_exec_enter(CPUState *cpu);
 void dw_cpu_exec_exit(CPUState *cpu);
