@@ -486,6 +486,12 @@ bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
                       const TranslationBlock *tb);
 /* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
 /*
+ * May the TB being translated go on to another TB's code by itself, as
+ * the return-address stack and the remembered cross-page jumps make it
+ * do?  In seg mode, for 32-bit guests, when it may chain at all.
+ */
+bool dw_tb_may_jump_direct(void);
+/*
  * Is @tb, which a lookup at @pc has just found, on pages the guest maps
  * global?  Mostly from the jump-cache entry that lookup left, without a
  * walk.

@@ -28,6 +28,7 @@
 #include "accel/tcg/tb-jmp-cache.h"
 #include "accel/tcg/tb-internal.h"
 #include "accel/tcg/tb-hash.h"
+#include "tcg/tcg.h"
 #include "tcg/direct-window-internal.h"
 
 /*
@@ -92,6 +93,19 @@ bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
     return tb_page_addr1(tb) != -1 &&
            dw_jmp_page_global(cpu, c, last & TARGET_PAGE_MASK,
                               tb_page_addr1(tb) & TARGET_PAGE_MASK);
+}
+
+bool dw_tb_may_jump_direct(void)
+{
+    uint32_t cflags = tcg_ctx->gen_tb->cflags;
+
+    /* The return stack's and the jump table's entries hold 32-bit PCs. */
+    if (TARGET_LONG_BITS != 32) {
+        return false;
+    }
+    return dw_enabled && !dw_classic &&
+           !(cflags & (CF_NO_GOTO_TB | CF_NO_GOTO_PTR | CF_SINGLE_STEP |
+                       CF_USE_ICOUNT));
 }
 
 bool dw_jmp_found_global(CPUState *cpu, vaddr pc, const TranslationBlock *tb)

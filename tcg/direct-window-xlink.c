@@ -72,15 +72,7 @@ void dw_xlink_set_enabled(bool on)
 
 bool dw_xlink_usable(void)
 {
-    uint32_t cflags = tcg_ctx->gen_tb->cflags;
-
-    /* The entries hold 32-bit addresses. */
-    if (TARGET_LONG_BITS != 32) {
-        return false;
-    }
-    return dw_enabled && !dw_classic && qatomic_read(&dw_xlink_enabled) &&
-           !(cflags & (CF_NO_GOTO_TB | CF_NO_GOTO_PTR | CF_SINGLE_STEP |
-                       CF_USE_ICOUNT));
+    return dw_tb_may_jump_direct() && qatomic_read(&dw_xlink_enabled);
 }
 
 /*

@@ -63,4 +63,24 @@ static inline int qf_finish(const char *name, uint32_t checksum)
     return qf_failures ? 1 : 0;
 }
 
+/* One check of a program: folds what it saw into the checksum. */
+struct qf_check {
+    uint32_t (*check)(uint32_t h);
+    const char *name;
+};
+
+/* Run @n checks in order, each line after it ends, then the final line. */
+static inline int qf_run_checks(const char *name,
+                                const struct qf_check *checks, size_t n)
+{
+    uint32_t h = QF_HASH_INIT;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        h = checks[i].check(h);
+        printf("%s: ok\n", checks[i].name);
+    }
+    return qf_finish(name, h);
+}
+
 #endif /* QFTEST_H */

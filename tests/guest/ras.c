@@ -340,10 +340,7 @@ static uint32_t check_fork(uint32_t h)
     return qf_hash_u32(h, bad);
 }
 
-static const struct {
-    uint32_t (*check)(uint32_t h);
-    const char *name;
-} checks[] = {
+static const struct qf_check checks[] = {
     { check_deep, "deep calls" },
     { check_redirect, "rewritten return addresses" },
     { check_smc, "code rewritten at the return address" },
@@ -354,12 +351,5 @@ static const struct {
 
 int main(void)
 {
-    uint32_t h = QF_HASH_INIT;
-    size_t i;
-
-    for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
-        h = checks[i].check(h);
-        printf("%s: ok\n", checks[i].name);
-    }
-    return qf_finish("ras", h);
+    return qf_run_checks("ras", checks, sizeof(checks) / sizeof(checks[0]));
 }
