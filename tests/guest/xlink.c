@@ -9,6 +9,8 @@
  * - one caller page mapped at two addresses, whose next pages differ
  *   (one TB, two targets);
  * - a conditional jump with both ways on other pages;
+ * - an indirect jump whose pointer moves between two pages, whose code
+ *   is rewritten too;
  * - more jumps than the vCPU's table has entries, into one page that is
  *   then rewritten;
  * - fork, after which the child's copy of the target page is rewritten,
@@ -232,6 +234,42 @@ static uint32_t check_jcc(uint32_t h)
     return h;
 }
 
+/* Where the indirect jump of check_indirect() goes; volatile: as taken */
+static uint8_t *volatile indirect_to;
+
+/*
+ * "jmp *indirect_to" ends page 0; the pointer moves between pages 1 and
+ * 2 every third round, whose code is rewritten every 50 rounds.
+ */
+static uint32_t check_indirect(uint32_t h)
+{
+    uint8_t *code = map_code(3 * PAGE);
+    uint8_t *volatile *ptr = &indirect_to;  /* volatile: as taken */
+    uint32_t i, bad = 0;
+
+    if (!code) {
+        qf_fail("mmap for the indirect jump");
+        return h;
+    }
+    put8(code, 0xff);               /* jmp *indirect_to */
+    put8(code + 1, 0x25);
+    put32(code + 2, (uint32_t)(uintptr_t)ptr);
+    for (i = 0; i < ROUNDS; i++) {
+        uint32_t k = (i / 3) & 1;
+
+        if (i % 50 == 0) {
+            emit_ret_imm(code + PAGE, 30 + i);
+            emit_ret_imm(code + 2 * PAGE, 40 + i);
+        }
+        indirect_to = code + (1 + k) * PAGE;
+        h = qf_hash_u32(h, call_warm((fn_t)code,
+                                     (k ? 40 : 30) + i / 50 * 50, &bad));
+    }
+    QF_CHECK(bad == 0, "an indirect jump to other pages: %u wrong", bad);
+    munmap(code, 3 * PAGE);
+    return h;
+}
+
 /*
  * 3000 stubs "mov $k, %ecx; jmp common" on 8 pages, all jumping to one
  * function on the page after them: more jumps than a vCPU remembers.
@@ -348,6 +386,7 @@ static const struct qf_check checks[] = {
     { check_mremap, "another page moved under the target" },
     { check_alias, "one caller at two addresses" },
     { check_jcc, "a conditional jump out both ways" },
+    { check_indirect, "an indirect jump to other pages" },
     { check_many, "more jumps than the table holds" },
     { check_fork, "the target rewritten in a forked child" },
 };
