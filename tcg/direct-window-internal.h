@@ -484,7 +484,6 @@ void dw_jmp_forget_pages(CPUState *cpu, vaddr addr, vaddr len);
 /* Is @tb, found at @pc, on pages the guest maps global? */
 bool dw_jmp_tb_global(CPUState *cpu, DWCpu *c, vaddr pc,
                       const TranslationBlock *tb);
-/* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
 /*
  * May the TB being translated go on to another TB's code by itself, as
  * the return-address stack and the remembered cross-page jumps make it
@@ -497,17 +496,20 @@ bool dw_tb_may_jump_direct(void);
  * walk.
  */
 bool dw_jmp_found_global(CPUState *cpu, vaddr pc, const TranslationBlock *tb);
+/* direct-window-jmp-l2.c: a CR3 write kept the global TBs. */
 void dw_jmp_l2_new_space(DWCpu *c);
-/* Jump-cache misses the second level had, all vCPUs. */
-uint64_t dw_jmp_l2_hits(void);
 /*
  * Remembered cross-page jumps (direct-window-xlink.c): forget them all
  * (@global) or those made for non-global pages, as the vCPU's
- * translations change; for a flush of page @page; the counters.
+ * translations change; for a flush of page @page.
  */
 void dw_xlink_flush(CPUState *cpu, bool global);
 void dw_xlink_flush_page(CPUState *cpu, vaddr page);
-uint64_t dw_xlink_misses(void);
-uint64_t dw_xlink_fills(void);
+/*
+ * direct-window-stats.c: the sum over all vCPUs of the uint64_t counter
+ * at byte @offset of DWCpu (one each vCPU keeps, not a shared atomic).
+ */
+uint64_t dw_cpus_sum(size_t offset);
+#define DW_CPUS_SUM(field) dw_cpus_sum(offsetof(DWCpu, field))
 
 #endif /* TCG_DIRECT_WINDOW_INTERNAL_H */

@@ -100,16 +100,6 @@ TranslationBlock *dw_jmp_l2_find(CPUState *cpu, vaddr pc, uint64_t cs_base,
     return e->tb;
 }
 
-uint64_t dw_jmp_l2_hits(void)
-{
-    uint64_t sum = 0;
-
-    for (unsigned i = 0; i < dw_n_cpus; i++) {
-        sum += qatomic_read(&dw_cpus[i].jmp_l2_hits);
-    }
-    return sum;
-}
-
 void dw_jmp_l2_set(CPUState *cpu, vaddr pc, TranslationBlock *tb)
 {
     DWCpu *c = &dw_cpus[cpu->cpu_index];

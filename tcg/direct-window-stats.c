@@ -22,6 +22,16 @@ static const char *const dw_slow_names[DW_SLOW__MAX] = {
     "churn", "young",
 };
 
+uint64_t dw_cpus_sum(size_t offset)
+{
+    uint64_t sum = 0;
+
+    for (unsigned i = 0; i < dw_n_cpus; i++) {
+        sum += qatomic_read((uint64_t *)((char *)&dw_cpus[i] + offset));
+    }
+    return sum;
+}
+
 void dw_log_stats(void)
 {
     g_autoptr(GString) buf = g_string_new(NULL);
@@ -96,10 +106,10 @@ void dw_format_stats(GString *buf)
                            "level: %" PRIu64 "\n",
                            qatomic_read(&dw_stats.jmp_walks),
                            qatomic_read(&dw_stats.jmp_kept_flushes),
-                           dw_jmp_l2_hits());
+                           DW_CPUS_SUM(jmp_l2_hits));
     g_string_append_printf(buf, "cross-page jumps that looked their TB up: %"
                            PRIu64 ", remembered: %" PRIu64 "\n",
-                           dw_xlink_misses(), dw_xlink_fills());
+                           DW_CPUS_SUM(xlink_misses), DW_CPUS_SUM(xlink_fills));
     g_string_append_printf(buf, "page tables tracked: %" PRIu64
                            ", stores to them: %" PRIu64 ", invalidations: %"
                            PRIu64 " (%" PRIu64 " pages)\n",
@@ -235,9 +245,12 @@ void dw_visit_stats(Visitor *v, const char *name, Error **errp)
                           errp);
     }
     if (ok) {
-        ok = dw_visit_u64(v, "jump-cache-l2-hits", dw_jmp_l2_hits(), errp) &&
-             dw_visit_u64(v, "cross-page-lookups", dw_xlink_misses(), errp) &&
-             dw_visit_u64(v, "cross-page-fills", dw_xlink_fills(), errp);
+        ok = dw_visit_u64(v, "jump-cache-l2-hits", DW_CPUS_SUM(jmp_l2_hits),
+                          errp) &&
+             dw_visit_u64(v, "cross-page-lookups", DW_CPUS_SUM(xlink_misses),
+                          errp) &&
+             dw_visit_u64(v, "cross-page-fills", DW_CPUS_SUM(xlink_fills),
+                          errp);
     }
     if (ok && dw_visit_slow(v, errp)) {
         visit_check_struct(v, errp);

@@ -227,23 +227,3 @@ void dw_xlink_flush_page(CPUState *cpu, vaddr page)
         dw_xlink_bump(&cpu->neg.dw_xlink_global);
     }
 }
-
-uint64_t dw_xlink_misses(void)
-{
-    uint64_t sum = 0;
-
-    for (unsigned i = 0; i < dw_n_cpus; i++) {
-        sum += qatomic_read(&dw_cpus[i].xlink_misses);
-    }
-    return sum;
-}
-
-uint64_t dw_xlink_fills(void)
-{
-    uint64_t sum = 0;
-
-    for (unsigned i = 0; i < dw_n_cpus; i++) {
-        sum += qatomic_read(&dw_cpus[i].xlink_fills);
-    }
-    return sum;
-}
