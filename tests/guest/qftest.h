@@ -63,6 +63,34 @@ static inline int qf_finish(const char *name, uint32_t checksum)
     return qf_failures ? 1 : 0;
 }
 
+/*
+ * Generated code, stored byte by byte: volatile, so that every byte is
+ * stored, in order (the programs that rewrite code under themselves
+ * depend on it).
+ */
+static inline void qf_put8(uint8_t *p, uint8_t v)
+{
+    *(volatile uint8_t *)p = v;     /* volatile: see above */
+}
+
+static inline void qf_put32(uint8_t *p, uint32_t v)
+{
+    int i;
+
+    for (i = 0; i < 4; i++) {
+        qf_put8(p + i, v >> (8 * i));
+    }
+}
+
+/* At @p: "mov $imm, %eax; ret"; returns the end (the imm is at @p + 1). */
+static inline uint8_t *qf_emit_mov_ret(uint8_t *p, uint32_t imm)
+{
+    qf_put8(p, 0xb8);
+    qf_put32(p + 1, imm);
+    qf_put8(p + 5, 0xc3);
+    return p + 6;
+}
+
 /* One check of a program: folds what it saw into the checksum. */
 struct qf_check {
     uint32_t (*check)(uint32_t h);

@@ -91,21 +91,6 @@ static uint32_t check_redirect(uint32_t h)
     return h;
 }
 
-static void put8(uint8_t *p, uint8_t v)
-{
-    /* volatile: every byte of the code is stored, in order */
-    *(volatile uint8_t *)p = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        put8(p + i, v >> (8 * i));
-    }
-}
-
 /*
  * At @p: "call g; R: mov $imm, %eax; ret; g: <g_body>", with g's body
  * given; returns the address of R's immediate.
@@ -113,11 +98,11 @@ static void put32(uint8_t *p, uint32_t v)
 static uint8_t *emit_caller(uint8_t *p, uint32_t imm, const uint8_t *g_body,
                             size_t g_len)
 {
-    put8(p, 0xe8);                  /* call g (rel32: past the 6 + 1 below) */
-    put32(p + 1, 5 + 1);
-    put8(p + 5, 0xb8);              /* R: mov $imm, %eax */
-    put32(p + 6, imm);
-    put8(p + 10, 0xc3);             /* ret */
+    qf_put8(p, 0xe8);               /* call g (rel32: past the 6 + 1 below) */
+    qf_put32(p + 1, 5 + 1);
+    qf_put8(p + 5, 0xb8);           /* R: mov $imm, %eax */
+    qf_put32(p + 6, imm);
+    qf_put8(p + 10, 0xc3);          /* ret */
     memcpy(p + 11, g_body, g_len);  /* g */
     return p + 6;
 }

@@ -15,29 +15,6 @@ typedef uint32_t (*fn_t)(uint32_t);
 
 static uint8_t *code;
 
-static void put8(uint8_t *p, uint8_t v)
-{
-    *(volatile uint8_t *)p = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        put8(p + i, v >> (8 * i));
-    }
-}
-
-/* mov $imm, %eax; ret */
-static uint8_t *emit_mov_ret(uint8_t *p, uint32_t imm)
-{
-    put8(p, 0xb8);
-    put32(p + 1, imm);
-    put8(p + 5, 0xc3);
-    return p + 6;
-}
-
 static uint32_t call(uint8_t *p, uint32_t arg)
 {
     __builtin___clear_cache((char *)p, (char *)p + 64);
@@ -50,14 +27,14 @@ static uint32_t test_patch(uint32_t h)
     uint32_t r1, r2, sum = 0;
     int i;
 
-    emit_mov_ret(code, 0x11111111);
+    qf_emit_mov_ret(code, 0x11111111);
     r1 = call(code, 0);
-    put32(code + 1, 0x22222222);
+    qf_put32(code + 1, 0x22222222);
     r2 = call(code, 0);
     printf("patch: first %08x, second %08x\n", r1, r2);
     QF_CHECK(r1 == 0x11111111 && r2 == 0x22222222, "patched immediate");
     for (i = 0; i < 200; i++) {
-        put32(code + 1, i * 7919);
+        qf_put32(code + 1, i * 7919);
         sum += call(code, 0);
     }
     printf("patch loop: sum %08x\n", sum);
@@ -79,13 +56,13 @@ static uint32_t test_self_store(uint32_t h)
     uint32_t r, sum = 0;
     int i, bad = 0;
 
-    put8(p, 0x8b);
-    put8(p + 1, 0x44);
-    put8(p + 2, 0x24);
-    put8(p + 3, 0x04);
-    put8(p + 4, 0xa3);
-    put32(p + 5, (uint32_t)(uintptr_t)(p + 10));
-    emit_mov_ret(p + 9, 0xdeadbeef);
+    qf_put8(p, 0x8b);
+    qf_put8(p + 1, 0x44);
+    qf_put8(p + 2, 0x24);
+    qf_put8(p + 3, 0x04);
+    qf_put8(p + 4, 0xa3);
+    qf_put32(p + 5, (uint32_t)(uintptr_t)(p + 10));
+    qf_emit_mov_ret(p + 9, 0xdeadbeef);
     for (i = 1; i <= 100; i++) {
         r = call(p, i * 1000003u);
         if (r != i * 1000003u) {
@@ -104,9 +81,9 @@ static uint32_t test_cross_page(uint32_t h)
     uint8_t *p = code + PAGE - 3;
     uint32_t r1, r2;
 
-    emit_mov_ret(p, 0xaabbccdd);
+    qf_emit_mov_ret(p, 0xaabbccdd);
     r1 = call(p, 0);
-    put8(p + 4, 0x01);          /* high byte, in the second page */
+    qf_put8(p + 4, 0x01);           /* high byte, in the second page */
     r2 = call(p, 0);
     printf("cross page: first %08x, second %08x\n", r1, r2);
     QF_CHECK(r1 == 0xaabbccdd && r2 == 0x01bbccdd, "cross-page patch");
@@ -120,13 +97,13 @@ static uint32_t test_jump(uint32_t h)
     uint32_t sum = 0;
     int i;
 
-    emit_mov_ret(a, 3);
-    emit_mov_ret(b, 1000);
-    put8(jmp, 0xe9);
+    qf_emit_mov_ret(a, 3);
+    qf_emit_mov_ret(b, 1000);
+    qf_put8(jmp, 0xe9);
     for (i = 0; i < 100; i++) {
         uint8_t *target = (i % 3) ? a : b;
 
-        put32(jmp + 1, (uint32_t)(target - (jmp + 5)));
+        qf_put32(jmp + 1, (uint32_t)(target - (jmp + 5)));
         sum += call(jmp, 0);
     }
     printf("jump: sum %u\n", sum);
@@ -146,11 +123,11 @@ static uint32_t test_wx(uint32_t h)
         qf_fail("mmap RW");
         return h;
     }
-    emit_mov_ret(p, 0x5eed0001);
+    qf_emit_mov_ret(p, 0x5eed0001);
     QF_CHECK(mprotect(p, PAGE, PROT_READ | PROT_EXEC) == 0, "mprotect RX");
     r1 = call(p, 0);
     QF_CHECK(mprotect(p, PAGE, PROT_READ | PROT_WRITE) == 0, "mprotect RW");
-    put32(p + 1, 0x5eed0002);
+    qf_put32(p + 1, 0x5eed0002);
     QF_CHECK(mprotect(p, PAGE, PROT_READ | PROT_EXEC) == 0, "mprotect RX");
     r2 = call(p, 0);
     printf("w^x: first %08x, second %08x\n", r1, r2);

@@ -30,35 +30,12 @@
 
 typedef uint32_t (*fn_t)(void);
 
-static void put8(uint8_t *p, uint8_t v)
-{
-    /* volatile: every byte of the code is stored, in order */
-    *(volatile uint8_t *)p = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-    int i;
-
-    for (i = 0; i < 4; i++) {
-        put8(p + i, v >> (8 * i));
-    }
-}
-
 /* At @p: "jmp @to" (rel32); returns the end. */
 static uint8_t *emit_jmp(uint8_t *p, const uint8_t *to)
 {
-    put8(p, 0xe9);
-    put32(p + 1, (uint32_t)(to - (p + 5)));
+    qf_put8(p, 0xe9);
+    qf_put32(p + 1, (uint32_t)(to - (p + 5)));
     return p + 5;
-}
-
-/* At @p: "mov $imm, %eax; ret"; the immediate is at @p + 1. */
-static void emit_ret_imm(uint8_t *p, uint32_t imm)
-{
-    put8(p, 0xb8);
-    put32(p + 1, imm);
-    put8(p + 5, 0xc3);
 }
 
 static uint8_t *map_code(size_t len)
@@ -92,7 +69,7 @@ static uint32_t check_smc(uint32_t h)
     }
     emit_jmp(code, code + PAGE);
     for (i = 0; i < ROUNDS; i++) {
-        emit_ret_imm(code + PAGE, 1000 + i);
+        qf_emit_mov_ret(code + PAGE, 1000 + i);
         h = qf_hash_u32(h, call_warm((fn_t)code, 1000 + i, &bad));
     }
     QF_CHECK(bad == 0, "code rewritten at the target: %u stale", bad);
@@ -115,8 +92,8 @@ static uint32_t check_mremap(uint32_t h)
     }
     target = code + PAGE;
     emit_jmp(code, target);
-    emit_ret_imm(spare[0], 1);
-    emit_ret_imm(spare[1], 2);
+    qf_emit_mov_ret(spare[0], 1);
+    qf_emit_mov_ret(spare[1], 2);
     for (i = 0; i < ROUNDS; i++) {
         uint32_t k = i & 1;
 
@@ -163,7 +140,7 @@ static uint32_t check_alias(uint32_t h)
         qf_fail("write the aliased code");
     }
     for (k = 0; k < 2; k++) {
-        emit_ret_imm(buf, 1 + k);
+        qf_emit_mov_ret(buf, 1 + k);
         if (pwrite(fd, buf, PAGE, (1 + k) * PAGE) != PAGE) {
             qf_fail("write a target page");
         }
@@ -211,19 +188,19 @@ static uint32_t check_jcc(uint32_t h)
         return h;
     }
     p = code + PAGE - 13;
-    put8(p, 0x83);                  /* cmpl $0, taken */
-    put8(p + 1, 0x3d);
-    put32(p + 2, (uint32_t)(uintptr_t)flag);
-    put8(p + 6, 0x00);
-    put8(p + 7, 0x0f);              /* je page 2 */
-    put8(p + 8, 0x84);
-    put32(p + 9, (uint32_t)(code + 2 * PAGE - (p + 13)));
+    qf_put8(p, 0x83);               /* cmpl $0, taken */
+    qf_put8(p + 1, 0x3d);
+    qf_put32(p + 2, (uint32_t)(uintptr_t)flag);
+    qf_put8(p + 6, 0x00);
+    qf_put8(p + 7, 0x0f);           /* je page 2 */
+    qf_put8(p + 8, 0x84);
+    qf_put32(p + 9, (uint32_t)(code + 2 * PAGE - (p + 13)));
     for (i = 0; i < ROUNDS; i++) {
         uint32_t t = (i / 3) & 1;
 
         if (i % 50 == 0) {
-            emit_ret_imm(code + PAGE, 10 + i);
-            emit_ret_imm(code + 2 * PAGE, 20 + i);
+            qf_emit_mov_ret(code + PAGE, 10 + i);
+            qf_emit_mov_ret(code + 2 * PAGE, 20 + i);
         }
         taken = !t;                 /* je jumps when it is 0 */
         h = qf_hash_u32(h, call_warm((fn_t)p, (t ? 20 : 10) + i / 50 * 50,
@@ -251,15 +228,15 @@ static uint32_t check_indirect(uint32_t h)
         qf_fail("mmap for the indirect jump");
         return h;
     }
-    put8(code, 0xff);               /* jmp *indirect_to */
-    put8(code + 1, 0x25);
-    put32(code + 2, (uint32_t)(uintptr_t)ptr);
+    qf_put8(code, 0xff);            /* jmp *indirect_to */
+    qf_put8(code + 1, 0x25);
+    qf_put32(code + 2, (uint32_t)(uintptr_t)ptr);
     for (i = 0; i < ROUNDS; i++) {
         uint32_t k = (i / 3) & 1;
 
         if (i % 50 == 0) {
-            emit_ret_imm(code + PAGE, 30 + i);
-            emit_ret_imm(code + 2 * PAGE, 40 + i);
+            qf_emit_mov_ret(code + PAGE, 30 + i);
+            qf_emit_mov_ret(code + 2 * PAGE, 40 + i);
         }
         indirect_to = code + (1 + k) * PAGE;
         h = qf_hash_u32(h, call_warm((fn_t)code,
@@ -289,16 +266,16 @@ static uint32_t check_many(uint32_t h)
     for (k = 0; k < STUBS; k++) {
         uint8_t *s = code + k * STUB_SIZE;
 
-        put8(s, 0xb9);              /* mov $k, %ecx */
-        put32(s + 1, k);
+        qf_put8(s, 0xb9);           /* mov $k, %ecx */
+        qf_put32(s + 1, k);
         emit_jmp(s + 5, common);
     }
     for (pass = 0; pass < 4; pass++) {
         /* common: lea imm(%ecx), %eax; ret -- imm changes per pass */
-        put8(common, 0x8d);
-        put8(common + 1, 0x81);
-        put32(common + 2, pass * 100000);
-        put8(common + 6, 0xc3);
+        qf_put8(common, 0x8d);
+        qf_put8(common + 1, 0x81);
+        qf_put32(common + 2, pass * 100000);
+        qf_put8(common + 6, 0xc3);
         for (k = 0; k < STUBS; k++) {
             fn_t fn = (fn_t)(code + k * STUB_SIZE);
 
@@ -338,11 +315,11 @@ static uint32_t check_fork(uint32_t h)
         return h;
     }
     emit_jmp(code, code + PAGE);
-    emit_ret_imm(code + PAGE, 1);
+    qf_emit_mov_ret(code + PAGE, 1);
     call_warm((fn_t)code, 1, &bad);
     pid = fork();
     if (pid == 0) {
-        emit_ret_imm(code + PAGE, 2);
+        qf_emit_mov_ret(code + PAGE, 2);
         /*
          * Past the time a new address space's user code spends on the
          * softmmu under fast=seg (-accel tcg,fast-young-ms, 10 ms), so
